@@ -1,0 +1,79 @@
+/**
+ * Entry point: builds the commander program, runs one command, and is the one place that
+ * maps outcomes to exit codes (0 ok, 1 runtime/damaged input, 2 usage).
+ */
+import { Command, CommanderError } from 'commander';
+import { CaptureError, CliError, CodecError } from './codec/errors.js';
+import { registerCommands } from './commands/index.js';
+import { VERSION } from './version.js';
+
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export function buildProgram(io: Io): Command {
+  const program = new Command();
+  program
+    .name('toa')
+    .description(
+      'Inspect, inject, strip and replay the client-address carriers of full-NAT L4 load balancers\n' +
+        '(TOA TCP options, UOA / TTGW IP options, the opp shim, PROXY protocol) in pcap and pcapng files.',
+    )
+    .version(VERSION, '-V, --version')
+    .option('--debug', 'print stack traces for errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride();
+  registerCommands(program, io);
+  program.commands.forEach((c) => c.exitOverride());
+  program.addHelpText(
+    'after',
+    '\nExamples:\n' +
+      '  toa decode samples/dpvs-fnat-v4.pcap          one line per packet, TOA decoded\n' +
+      '  toa decode -v --json capture.pcapng           NDJSON, one object per packet\n' +
+      '\nExit codes: 0 success, 1 damaged input or runtime error, 2 usage error.',
+  );
+  return program;
+}
+
+function isEpipe(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: string }).code === 'EPIPE';
+}
+
+export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const debug = argv.includes('--debug');
+  // A closed stdout (`toa decode x | head -1`) ends the run quietly.
+  const onStdoutError = (e: unknown) => {
+    if (isEpipe(e)) process.exit(0);
+  };
+  if (io.stdout === process.stdout) process.stdout.on('error', onStdoutError);
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      return 2;
+    }
+    if (isEpipe(e)) return 0;
+    if (e instanceof CliError) {
+      io.stderr.write(`toa: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+      if (debug && e.stack) io.stderr.write(e.stack + '\n');
+      return e.exitCode;
+    }
+    if (e instanceof CaptureError || e instanceof CodecError) {
+      io.stderr.write(`toa: ${e.message}\n`);
+      if (debug && e.stack) io.stderr.write(e.stack + '\n');
+      return 1;
+    }
+    const err = e as Error;
+    if (debug) io.stderr.write(`${err?.stack ?? String(e)}\n`);
+    else io.stderr.write(`toa: internal error: ${err?.message ?? String(e)} (run again with --debug and report it)\n`);
+    return 1;
+  }
+}

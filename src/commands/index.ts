@@ -1,0 +1,8 @@
+/** Registers every command on the program. Each command module exports register(program, io). */
+import type { Command } from 'commander';
+import type { Io } from '../cli.js';
+
+export function registerCommands(program: Command, io: Io): void {
+  void program;
+  void io;
+}
