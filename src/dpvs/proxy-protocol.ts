@@ -1,0 +1,203 @@
+/**
+ * PROXY protocol v1/v2 as DPVS inserts it (ip_vs_proxy_proto.c; spec/dpvs.md §7).
+ *
+ * Header content: family = client family; addresses = client and VIP; ports = cport and vport.
+ *   v2: signature, 0x21, family/protocol (0x11 TCP4, 0x21 TCP6, 0x12 UDP4, 0x22 UDP6),
+ *       BE address length 12/36, src, dst, sport, dport; 28 or 52 bytes, no TLVs.
+ *   v1: "PROXY TCP4|TCP6 <client> <vip> <cport> <vport>\r\n" (at most 107 bytes).
+ * TODO: switch to the encoders in src/carriers (encodeProxyV1/encodeProxyV2) once they exist;
+ * these private ones write the DPVS subset only.
+ */
+import { readU16, writeU16 } from '../codec/bytes.js';
+import { formatIp } from '../codec/addr.js';
+import { closeGap, openGap, type PacketLayout } from './l4fix.js';
+
+export const PROXY_V2_SIGNATURE = Uint8Array.of(0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a);
+/** PROXY_PROTO_V1_MAX_DATALEN */
+export const PROXY_V1_MAX_LENGTH = 107;
+export const PROXY_V2_LENGTH_V4 = 28;
+export const PROXY_V2_LENGTH_V6 = 52;
+const PROXY_V2_FIXED = 16;
+const V1_PREFIX = 'PROXY ';
+
+export type ProxyTransport = 'tcp' | 'udp';
+
+/**
+ * Write the DPVS PROXY header of `version` into out[offset...] and return its length.
+ * `source`/`destination` are 4 or 16 bytes (the same family).
+ */
+export function encodeProxyHeader(
+  out: Uint8Array,
+  offset: number,
+  version: 1 | 2,
+  transport: ProxyTransport,
+  source: Uint8Array,
+  destination: Uint8Array,
+  sourcePort: number,
+  destinationPort: number,
+): number {
+  const v6 = source.length === 16;
+  if (version === 2) {
+    out.set(PROXY_V2_SIGNATURE, offset);
+    out[offset + 12] = 0x21;
+    out[offset + 13] = (v6 ? 0x20 : 0x10) | (transport === 'tcp' ? 0x01 : 0x02);
+    const addressLength = v6 ? 36 : 12;
+    writeU16(out, offset + 14, addressLength);
+    let at = offset + PROXY_V2_FIXED;
+    out.set(source, at);
+    at += source.length;
+    out.set(destination, at);
+    at += destination.length;
+    writeU16(out, at, sourcePort);
+    writeU16(out, at + 2, destinationPort);
+    return PROXY_V2_FIXED + addressLength;
+  }
+  const text = `${V1_PREFIX}${v6 ? 'TCP6' : 'TCP4'} ${formatIp(source, 0, v6 ? 16 : 4)} ${formatIp(destination, 0, v6 ? 16 : 4)} ${sourcePort} ${destinationPort}\r\n`;
+  for (let i = 0; i < text.length; i++) out[offset + i] = text.charCodeAt(i);
+  return text.length;
+}
+
+/** What parseProxyHeader found at the start of a payload. */
+export class ProxyHeaderInfo {
+  /** 0 when no PROXY header starts here. */
+  version: 0 | 1 | 2 = 0;
+  /** Header length in bytes. */
+  length = 0;
+  /** Address family of the addresses (4 or 6), 0 when unknown/unparsed (LOCAL, UNKNOWN, UNIX). */
+  af: 0 | 4 | 6 = 0;
+  source = new Uint8Array(16);
+  destination = new Uint8Array(16);
+  sourcePort = 0;
+  destinationPort = 0;
+}
+
+function startsWith(buf: Uint8Array, at: number, end: number, text: string): boolean {
+  if (end - at < text.length) return false;
+  for (let i = 0; i < text.length; i++) if (buf[at + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * Parse a PROXY v1/v2 header at buf[at, end). Fills `info` (version 0 when none or incomplete).
+ * Never throws.
+ */
+export function parseProxyHeader(buf: Uint8Array, at: number, end: number, info: ProxyHeaderInfo): ProxyHeaderInfo {
+  info.version = 0;
+  info.length = 0;
+  info.af = 0;
+  if (end - at >= PROXY_V2_FIXED && startsWithBytes(buf, at, PROXY_V2_SIGNATURE) && buf[at + 12]! >>> 4 === 2) {
+    const total = PROXY_V2_FIXED + readU16(buf, at + 14);
+    if (total > end - at) return info;
+    info.version = 2;
+    info.length = total;
+    const family = buf[at + 13]! >>> 4;
+    const addressLength = family === 1 ? 4 : family === 2 ? 16 : 0;
+    if (addressLength > 0 && total >= PROXY_V2_FIXED + 2 * addressLength + 4) {
+      info.af = family === 1 ? 4 : 6;
+      let p = at + PROXY_V2_FIXED;
+      info.source.set(buf.subarray(p, p + addressLength));
+      p += addressLength;
+      info.destination.set(buf.subarray(p, p + addressLength));
+      p += addressLength;
+      info.sourcePort = readU16(buf, p);
+      info.destinationPort = readU16(buf, p + 2);
+    }
+    return info;
+  }
+  if (!startsWith(buf, at, end, V1_PREFIX)) return info;
+  const limit = Math.min(end, at + PROXY_V1_MAX_LENGTH);
+  let crlf = -1;
+  for (let i = at; i + 1 < limit; i++) {
+    if (buf[i] === 0x0d && buf[i + 1] === 0x0a) {
+      crlf = i;
+      break;
+    }
+  }
+  if (crlf < 0) return info;
+  info.version = 1;
+  info.length = crlf + 2 - at;
+  let line = '';
+  for (let i = at; i < crlf; i++) line += String.fromCharCode(buf[i]!);
+  const parts = line.split(' ');
+  if (parts.length === 6 && (parts[1] === 'TCP4' || parts[1] === 'TCP6')) {
+    const v6 = parts[1] === 'TCP6';
+    const src = parseAddressText(parts[2]!, v6);
+    const dst = parseAddressText(parts[3]!, v6);
+    const sp = Number(parts[4]);
+    const dp = Number(parts[5]);
+    if (src && dst && Number.isInteger(sp) && Number.isInteger(dp) && sp >= 0 && sp <= 65535 && dp >= 0 && dp <= 65535) {
+      info.af = v6 ? 6 : 4;
+      info.source.set(src);
+      info.destination.set(dst);
+      info.sourcePort = sp;
+      info.destinationPort = dp;
+    }
+  }
+  return info;
+}
+
+function startsWithBytes(buf: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+function parseAddressText(text: string, v6: boolean): Uint8Array | null {
+  if (!v6) {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+    if (!m) return null;
+    const out = new Uint8Array(4);
+    for (let i = 0; i < 4; i++) {
+      const n = Number(m[i + 1]);
+      if (n > 255) return null;
+      out[i] = n;
+    }
+    return out;
+  }
+  return parseIpv6Text(text);
+}
+
+function parseIpv6Text(text: string): Uint8Array | null {
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const groups = (s: string) => (s === '' ? [] : s.split(':'));
+  const head = groups(halves[0]!);
+  const tail = halves.length === 2 ? groups(halves[1]!) : [];
+  const words: number[] = [];
+  const push = (g: string[]): boolean => {
+    for (const w of g) {
+      if (w.includes('.')) {
+        const v4 = parseAddressText(w, false);
+        if (!v4) return false;
+        words.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(w)) return false;
+        words.push(parseInt(w, 16));
+      }
+    }
+    return true;
+  };
+  if (!push(head)) return null;
+  const headCount = words.length;
+  if (!push(tail)) return null;
+  const tailWords = words.splice(headCount);
+  const fill = 8 - headCount - tailWords.length;
+  if (halves.length === 2 ? fill < 1 : fill !== 0) return null;
+  for (let i = 0; i < fill; i++) words.push(0);
+  words.push(...tailWords);
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) writeU16(out, 2 * i, words[i]!);
+  return out;
+}
+
+/**
+ * Replace `oldLength` bytes at the start of the transport payload (offset `payloadAt`) with
+ * `header`. Lengths follow (IP length; the caller fixes a UDP length). Returns new - old.
+ * The caller guarantees the buffer has room for the growth.
+ */
+export function insertProxyProtocol(buf: Uint8Array, layout: PacketLayout, payloadAt: number, header: Uint8Array, oldLength = 0): number {
+  const room = header.length - oldLength;
+  if (room > 0) openGap(buf, layout, payloadAt, room);
+  else if (room < 0) closeGap(buf, layout, payloadAt, -room);
+  buf.set(header, payloadAt);
+  return room;
+}

@@ -1,0 +1,152 @@
+/**
+ * TOA insertion on raw packets: DPVS tcp_in_add_toa (spec/dpvs.md §1-§3) plus the helpers the
+ * legacy path and the inverse handlers need.
+ *
+ * addToa(buf, layout, option, mtu, placement)
+ *   Checks in DPVS order, before touching anything:
+ *     1 NOTSUPP (option is not 8..40 bytes after padding), 2 NOROUTE (mtu null),
+ *     3 FRAG (ipLength > mtu - optlen), 4 NOROOM (60 - doff*4 < optlen),
+ *     6 NOROOM (buffer has no tailroom; DPVS "no tailroom to append").
+ *   Then moves options+payload later by optlen, writes the option at TCP offset 20
+ *   ('first', DPVS) or after the last option before any EOL ('last', JD style), doff += optlen/4,
+ *   IP length += optlen. Options whose length is not a multiple of 4 are padded with NOPs
+ *   (after the option for 'first', before it for 'last'). Checksums are the caller's job.
+ */
+import { writeU16 } from '../codec/bytes.js';
+import { TCP, TCP_OPTION, setTcpHeaderLength } from '../codec/tcp.js';
+import { closeGap, openGap, type PacketLayout } from './l4fix.js';
+
+export type ToaError = 'NOTSUPP' | 'NOROUTE' | 'FRAG' | 'NOROOM' | 'INVPKT';
+export type ToaPlacement = 'first' | 'last';
+
+/** DPVS TCP_OPT_ADDR. */
+export const TOA_KIND = 254;
+export const TOA_LENGTH_V4 = 8;
+export const TOA_LENGTH_V6 = 20;
+
+/**
+ * Write the DPVS TOA option (254, 8 or 20, port BE, address) for `address` (4 or 16 bytes)
+ * into out[offset...]; returns its length.
+ */
+export function encodeToa(out: Uint8Array, offset: number, port: number, address: Uint8Array): number {
+  const length = address.length === 16 ? TOA_LENGTH_V6 : TOA_LENGTH_V4;
+  out[offset] = TOA_KIND;
+  out[offset + 1] = length;
+  writeU16(out, offset + 2, port);
+  out.set(address, offset + 4);
+  return length;
+}
+
+/** Offset (absolute) of the end of the meaningful options: the first EOL, or the end of the header. */
+function optionsEnd(buf: Uint8Array, layout: PacketLayout): number {
+  const end = layout.l4 + layout.l4HeaderLength;
+  let i = layout.l4 + TCP.MIN_HEADER;
+  while (i < end) {
+    const kind = buf[i]!;
+    if (kind === TCP_OPTION.EOL) return i;
+    if (kind === TCP_OPTION.NOP) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= end) return end;
+    const length = buf[i + 1]!;
+    if (length < 2 || length > end - i) return end;
+    i += length;
+  }
+  return end;
+}
+
+/**
+ * tcp_in_add_toa: insert `option` (complete TCP option bytes) into the TCP header.
+ * Returns null on success or the DPVS error code; on error the packet is untouched.
+ */
+export function addToa(buf: Uint8Array, layout: PacketLayout, option: Uint8Array, mtu: number | null, placement: ToaPlacement = 'first'): ToaError | null {
+  const padding = (4 - (option.length & 3)) & 3;
+  const optionLength = option.length + padding;
+  if (option.length < 2 || optionLength > TCP.MAX_HEADER - TCP.MIN_HEADER) return 'NOTSUPP';
+  if (mtu === null) return 'NOROUTE';
+  if (layout.ipLength > mtu - optionLength) return 'FRAG';
+  if (TCP.MAX_HEADER - layout.l4HeaderLength < optionLength) return 'NOROOM';
+  if (layout.end + optionLength > buf.length) return 'NOROOM';
+  const at = placement === 'first' ? layout.l4 + TCP.MIN_HEADER : optionsEnd(buf, layout);
+  openGap(buf, layout, at, optionLength);
+  if (placement === 'first') {
+    buf.set(option, at);
+    buf.fill(TCP_OPTION.NOP, at + option.length, at + optionLength);
+  } else {
+    buf.fill(TCP_OPTION.NOP, at, at + padding);
+    buf.set(option, at + padding);
+  }
+  layout.l4HeaderLength += optionLength;
+  setTcpHeaderLength(buf, layout.l4, layout.l4HeaderLength);
+  return null;
+}
+
+/**
+ * tcp_in_remove_toa (DPVS ≤ 1.9.4 failure path): every option of kind `kind` (default 254)
+ * becomes NOPs. Returns how many options were neutralised.
+ */
+export function nopOptions(buf: Uint8Array, layout: PacketLayout, kind = TOA_KIND): number {
+  const end = layout.l4 + layout.l4HeaderLength;
+  let i = layout.l4 + TCP.MIN_HEADER;
+  let count = 0;
+  while (i < end) {
+    const k = buf[i]!;
+    if (k === TCP_OPTION.EOL) break;
+    if (k === TCP_OPTION.NOP) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= end) break;
+    const length = buf[i + 1]!;
+    if (length < 2 || length > end - i) break;
+    if (k === kind) {
+      buf.fill(TCP_OPTION.NOP, i, i + length);
+      count++;
+    }
+    i += length;
+  }
+  return count;
+}
+
+/**
+ * Absolute offset of the first option of `kind` (and `length` when given) in the TCP header,
+ * or -1. Walk rules as DPVS/the kernel module: stop at EOL, silly or partial options.
+ */
+export function findOption(buf: Uint8Array, layout: PacketLayout, kind: number, length = -1): number {
+  const end = layout.l4 + layout.l4HeaderLength;
+  let i = layout.l4 + TCP.MIN_HEADER;
+  while (i < end) {
+    const k = buf[i]!;
+    if (k === TCP_OPTION.EOL) return -1;
+    if (k === TCP_OPTION.NOP) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= end) return -1;
+    const l = buf[i + 1]!;
+    if (l < 2 || l > end - i) return -1;
+    if (k === kind && (length < 0 || l === length)) return i;
+    i += l;
+  }
+  return -1;
+}
+
+/**
+ * Remove the option at absolute offset `at` (length from its length byte) and the NOP padding
+ * that makes the removed span a multiple of 4 (NOPs right after it, else right before it).
+ * Returns the number of bytes removed, or 0 when the span cannot be made 4-aligned.
+ */
+export function removeOptionAt(buf: Uint8Array, layout: PacketLayout, at: number): number {
+  const headerEnd = layout.l4 + layout.l4HeaderLength;
+  let start = at;
+  let stop = at + buf[at + 1]!;
+  while ((stop - start) & 3 && stop < headerEnd && buf[stop] === TCP_OPTION.NOP) stop++;
+  while ((stop - start) & 3 && start > layout.l4 + TCP.MIN_HEADER && buf[start - 1] === TCP_OPTION.NOP) start--;
+  const count = stop - start;
+  if (count & 3) return 0;
+  closeGap(buf, layout, start, count);
+  layout.l4HeaderLength -= count;
+  setTcpHeaderLength(buf, layout.l4, layout.l4HeaderLength);
+  return count;
+}
