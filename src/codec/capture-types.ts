@@ -21,6 +21,12 @@ export interface CaptureInterface {
   unitsPerSecond: number;
   /** if_tsoffset in seconds (pcapng), 0 otherwise. */
   tsOffsetSeconds: number;
+  /**
+   * Exact timestamp resolution: one unit is base^-exponent seconds (pcap µs: 10/6, ns: 10/9; pcapng
+   * if_tsresol, default 10/6). `unitsPerSecond` is the same value as a number (inexact beyond 2^53).
+   */
+  tsResolutionBase?: 10 | 2;
+  tsResolutionExponent?: number;
   name: string | null;
   /** For pcapng: the whole IDB block exactly as read (in its section's byte order), for pass-through writing. */
   rawBlock: Uint8Array | null;
@@ -78,9 +84,14 @@ export interface PacketRecord {
   blockType: number;
   /** pcapng: the block's options bytes (after the padded packet data), or null. */
   options: Uint8Array | null;
-  /** pcapng EPB/PB: the raw timestamp units (high, low) as stored, for exact re-writing. */
+  /**
+   * The raw timestamp as stored, for exact re-writing: pcapng EPB/PB the (high, low) 32-bit halves of the
+   * unit count; pcap the (seconds, fraction) fields; SPB (no timestamp) 0, 0.
+   */
   rawTsHigh: number;
   rawTsLow: number;
+  /** Obsolete pcapng Packet Block (type 2): its drops count, kept for exact re-writing (0 otherwise). */
+  packetBlockDrops?: number;
 }
 
 /** A non-packet pcapng block other than SHB/IDB (NRB, ISB, DSB, custom, unknown), passed through raw. */
@@ -97,10 +108,16 @@ export interface ReadHooks {
   onOtherBlock?(block: OtherBlock): void;
   /** A recoverable oddity (e.g. an unknown link type, a snaplen exceeded); packet 0 = file level. */
   onWarning?(message: string, packet: number, offset: number): void;
+  /**
+   * Called between input chunks (about every MiB), never per packet; a returned promise is awaited,
+   * which lets a consumer apply back-pressure (e.g. wait for a slow output).
+   */
+  betweenChunks?(): Promise<void> | void;
 }
 
 export interface ReadSummary {
   packets: number;
+  /** Sum of the captured lengths of the packets delivered. */
   bytes: number;
   /** Set when the file ended in damage after `packets` good packets; the reader also rejects with it. */
   truncatedAt: number | null;

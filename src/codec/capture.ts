@@ -1,0 +1,388 @@
+/**
+ * Opening capture files: format detection from the first bytes, and the streaming driver that feeds
+ * chunks to the pcap record parser or the pcapng block parser.
+ *
+ * Memory: one working buffer (1 MiB by default) plus a carry-over of the partial record at its end;
+ * it only grows for a single record larger than the buffer (bounded by maxRecordBytes).
+ * Speed: one `await` per chunk, none per packet; packets are delivered synchronously through one
+ * reused PacketRecord whose `data` is a view into the working buffer, valid only during the callback.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { CaptureError, CliError } from './errors.js';
+import type { CaptureInfo, PacketRecord, ReadHooks, ReadSummary } from './capture-types.js';
+import { decodePcapHeader, PCAP, pcapMagicInfo, PcapRecordParser } from './pcap.js';
+import { PCAPNG, PCAPNG_BLOCK, PcapngBlockParser, sectionByteOrder } from './pcapng.js';
+import { describeFileError } from '../util/output.js';
+
+export const DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+
+export interface OpenCaptureOptions {
+  /** Largest record/block accepted (default 256 MiB); larger lengths are damage, not a reason to allocate. */
+  maxRecordBytes?: number;
+  /** Size of each read (default 1 MiB). Small values are for tests of the carry-over logic. */
+  chunkBytes?: number;
+}
+
+export interface CaptureReader {
+  readonly info: CaptureInfo;
+  /** Size of the input in bytes when it is a regular file, null for pipes and stdin. */
+  readonly fileSize: number | null;
+  /** Kept up to date while reading, also when `read` rejects (then `truncatedAt` is set). */
+  readonly summary: ReadSummary;
+  /**
+   * Stream the whole capture, calling onPacket synchronously for every packet with ONE reused
+   * PacketRecord (its fields and `data` view are only valid during the call; copy to keep).
+   * Resolves with the summary, or rejects with a CaptureError after delivering every whole packet
+   * before the damage. Can be called once; the input is closed when it settles.
+   */
+  read(onPacket: (p: PacketRecord) => void, hooks?: ReadHooks): Promise<ReadSummary>;
+  /** Release the input without reading (read() closes it by itself). */
+  close(): Promise<void>;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Byte sources
+ * ---------------------------------------------------------------------------------------------- */
+
+interface ByteSource {
+  /** Read up to `length` bytes into buf at `offset`; resolves 0 at the end of the input. */
+  readInto(buf: Uint8Array, offset: number, length: number): Promise<number>;
+  close(): Promise<void>;
+  readonly size: number | null;
+}
+
+class FileSource implements ByteSource {
+  private position = 0;
+  constructor(
+    private readonly handle: FileHandle,
+    readonly size: number | null,
+  ) {}
+  async readInto(buf: Uint8Array, offset: number, length: number): Promise<number> {
+    if (length === 0) return 0;
+    const { bytesRead } = await this.handle.read(buf, offset, length, this.size === null ? null : this.position);
+    this.position += bytesRead;
+    return bytesRead;
+  }
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+  }
+}
+
+class StreamSource implements ByteSource {
+  readonly size = null;
+  private readonly iterator: AsyncIterator<Uint8Array | string>;
+  private pending: Uint8Array | null = null;
+  private done = false;
+  constructor(stream: AsyncIterable<Uint8Array | string>) {
+    this.iterator = stream[Symbol.asyncIterator]();
+  }
+  async readInto(buf: Uint8Array, offset: number, length: number): Promise<number> {
+    if (length === 0) return 0;
+    while (this.pending === null || this.pending.length === 0) {
+      if (this.done) return 0;
+      const next = await this.iterator.next();
+      if (next.done === true) {
+        this.done = true;
+        return 0;
+      }
+      const value = next.value;
+      this.pending = typeof value === 'string' ? new TextEncoder().encode(value) : value;
+    }
+    const n = Math.min(length, this.pending.length);
+    buf.set(this.pending.subarray(0, n), offset);
+    this.pending = this.pending.subarray(n);
+    return n;
+  }
+  async close(): Promise<void> {
+    if (!this.done) {
+      this.done = true;
+      await this.iterator.return?.().catch(() => undefined);
+    }
+  }
+}
+
+class BytesSource implements ByteSource {
+  private position = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+  get size(): number {
+    return this.bytes.length;
+  }
+  async readInto(buf: Uint8Array, offset: number, length: number): Promise<number> {
+    const n = Math.min(length, this.bytes.length - this.position);
+    buf.set(this.bytes.subarray(this.position, this.position + n), offset);
+    this.position += n;
+    return n;
+  }
+  async close(): Promise<void> {}
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Format detection
+ * ---------------------------------------------------------------------------------------------- */
+
+/** Formats we recognise but do not read, by leading bytes (checked in order). */
+const FOREIGN_MAGICS: Array<{ bytes: number[]; name: string }> = [
+  { bytes: [0xa1, 0xb2, 0xcd, 0x34], name: 'a "modified" (Kuznetzov) pcap file' },
+  { bytes: [0x34, 0xcd, 0xb2, 0xa1], name: 'a "modified" (Kuznetzov) pcap file' },
+  { bytes: [0x1f, 0x8b], name: 'a gzip-compressed file (decompress it first)' },
+  { bytes: [0x28, 0xb5, 0x2f, 0xfd], name: 'a zstd-compressed file (decompress it first)' },
+  { bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], name: 'an xz-compressed file (decompress it first)' },
+  { bytes: [0x42, 0x5a, 0x68], name: 'a bzip2-compressed file (decompress it first)' },
+  { bytes: [0x50, 0x4b, 0x03, 0x04], name: 'a zip archive' },
+  { bytes: [0x73, 0x6e, 0x6f, 0x6f, 0x70, 0x00, 0x00, 0x00], name: 'a snoop capture (convert it with editcap -F pcap)' },
+  { bytes: [0x52, 0x54, 0x53, 0x53], name: 'a Microsoft Network Monitor 1.x capture (convert it with editcap -F pcap)' },
+  { bytes: [0x47, 0x4d, 0x42, 0x55], name: 'a Microsoft Network Monitor 2.x capture (convert it with editcap -F pcap)' },
+  { bytes: [0x58, 0x43, 0x50, 0x00], name: 'a NetXray/Sniffer capture (convert it with editcap -F pcap)' },
+  { bytes: [0x69, 0x70, 0x74, 0x72, 0x61, 0x63, 0x65], name: 'an AIX iptrace capture (convert it with editcap -F pcap)' },
+  { bytes: [0x7f, 0x45, 0x4c, 0x46], name: 'an ELF executable' },
+];
+
+function startsWith(bytes: Uint8Array, prefix: number[]): boolean {
+  if (bytes.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Which reader handles these first bytes; throws a CaptureError (packet 0, offset 0) naming what it is otherwise. */
+export function detectCaptureFormat(first: Uint8Array, file: string): 'pcap' | 'pcapng' {
+  if (first.length === 0) throw new CaptureError(file, 0, 0, 'empty file: not a pcap or pcapng file');
+  if (first.length >= 4) {
+    const magic = ((first[0]! << 24) | (first[1]! << 16) | (first[2]! << 8) | first[3]!) >>> 0;
+    if (pcapMagicInfo(magic) !== null) return 'pcap';
+    if (magic === PCAPNG_BLOCK.SECTION_HEADER) return 'pcapng';
+    for (const foreign of FOREIGN_MAGICS) {
+      if (startsWith(first, foreign.bytes)) {
+        throw new CaptureError(file, 0, 0, `not a pcap or pcapng file: magic 0x${hex4(magic)} is ${foreign.name}, which is not supported`);
+      }
+    }
+    const text = first.subarray(0, Math.min(first.length, 64)).every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
+    throw new CaptureError(file, 0, 0, `not a pcap or pcapng file: magic 0x${hex4(magic)}${text ? ' (it looks like text)' : ''}`);
+  }
+  for (const foreign of FOREIGN_MAGICS) {
+    if (startsWith(first, foreign.bytes)) throw new CaptureError(file, 0, 0, `not a pcap or pcapng file: it is ${foreign.name}`);
+  }
+  throw new CaptureError(file, 0, 0, `not a pcap or pcapng file: only ${first.length} bytes long`);
+}
+
+function hex4(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Opening
+ * ---------------------------------------------------------------------------------------------- */
+
+/** Open a capture file by path (`-` = stdin). Reads the file header (pcap) or first section header (pcapng). */
+export async function openCapture(path: string, opts: OpenCaptureOptions = {}): Promise<CaptureReader> {
+  if (path === '-') return openCaptureStream(process.stdin, '-', opts);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw describeFileError(err, path, 'read');
+  }
+  let size: number | null = null;
+  try {
+    const st = await handle.stat();
+    if (st.isDirectory()) throw new CliError(`cannot read ${path}: it is a directory`, 1);
+    if (st.isFile()) size = st.size;
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    throw err instanceof CliError ? err : describeFileError(err, path, 'read');
+  }
+  return start(new FileSource(handle, size), path, opts);
+}
+
+/** Open a capture from a stream of bytes (e.g. process.stdin or a test's Readable). */
+export async function openCaptureStream(
+  stream: AsyncIterable<Uint8Array | string>,
+  name: string,
+  opts: OpenCaptureOptions = {},
+): Promise<CaptureReader> {
+  return start(new StreamSource(stream), name, opts);
+}
+
+/** Open a capture held in memory. */
+export async function openCaptureBytes(bytes: Uint8Array, name: string, opts: OpenCaptureOptions = {}): Promise<CaptureReader> {
+  return start(new BytesSource(bytes), name, opts);
+}
+
+async function start(source: ByteSource, file: string, opts: OpenCaptureOptions): Promise<CaptureReader> {
+  try {
+    const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    const chunkBytes = Math.max(64, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    const state: DriverState = { buf: new Uint8Array(chunkBytes), end: 0, eof: false };
+    await fill(source, state, 4);
+    const format = detectCaptureFormat(state.buf.subarray(0, Math.min(state.end, 8)), file);
+    const info: CaptureInfo = { file, format, pcap: null, sections: [], interfaces: [] };
+    if (format === 'pcap') {
+      await fill(source, state, PCAP.HEADER_LENGTH);
+      info.pcap = decodePcapHeader(state.buf.subarray(0, state.end), file);
+      const pcap = info.pcap;
+      info.interfaces.push({
+        id: 0,
+        globalId: 0,
+        section: 0,
+        linkType: pcap.linkType,
+        snapLength: pcap.snapLength,
+        unitsPerSecond: pcap.nanosecond ? 1e9 : 1e6,
+        tsOffsetSeconds: 0,
+        tsResolutionBase: 10,
+        tsResolutionExponent: pcap.nanosecond ? 9 : 6,
+        name: null,
+        rawBlock: null,
+      });
+    } else {
+      await readFirstSection(source, state, file, info, maxRecordBytes);
+    }
+    return new Reader(source, state, info, maxRecordBytes);
+  } catch (err) {
+    await source.close();
+    throw err;
+  }
+}
+
+interface DriverState {
+  buf: Uint8Array;
+  /** Valid bytes are buf[0, end) before reading starts. */
+  end: number;
+  eof: boolean;
+}
+
+/** Read until at least `want` bytes are buffered (growing the buffer if needed) or the input ends. */
+async function fill(source: ByteSource, state: DriverState, want: number): Promise<void> {
+  if (want > state.buf.length) {
+    const bigger = new Uint8Array(Math.max(want, state.buf.length * 2));
+    bigger.set(state.buf.subarray(0, state.end));
+    state.buf = bigger;
+  }
+  while (state.end < want && !state.eof) {
+    const n = await source.readInto(state.buf, state.end, state.buf.length - state.end);
+    if (n === 0) state.eof = true;
+    state.end += n;
+  }
+}
+
+async function readFirstSection(source: ByteSource, state: DriverState, file: string, info: CaptureInfo, maxRecordBytes: number): Promise<void> {
+  await fill(source, state, PCAPNG.MIN_BLOCK_LENGTH);
+  if (state.end < PCAPNG.MIN_BLOCK_LENGTH) {
+    throw new CaptureError(file, 1, 0, `truncated section header block: ${PCAPNG.MIN_BLOCK_LENGTH} bytes needed, only ${state.end} present`);
+  }
+  let view = new DataView(state.buf.buffer, state.buf.byteOffset, state.buf.byteLength);
+  const order = sectionByteOrder(view, 0);
+  if (order === null) {
+    throw new CaptureError(file, 1, 0, `not a pcapng file: section header block byte-order magic 0x${hex4(view.getUint32(PCAPNG.SHB_BYTE_ORDER_MAGIC, false))}`);
+  }
+  const le = order === 'le';
+  const length = view.getUint32(PCAPNG.BLOCK_TOTAL_LENGTH, le);
+  if (length < PCAPNG.SHB_MIN_LENGTH || length % 4 !== 0 || length > maxRecordBytes) {
+    throw new CaptureError(file, 1, 0, `section header block has a bad total length ${length}`);
+  }
+  await fill(source, state, length);
+  if (state.end < length) {
+    throw new CaptureError(file, 1, 0, `truncated section header block: header says ${length} bytes, only ${state.end} remain`);
+  }
+  view = new DataView(state.buf.buffer, state.buf.byteOffset, state.buf.byteLength);
+  const versionMajor = view.getUint16(PCAPNG.SHB_VERSION_MAJOR, le);
+  const versionMinor = view.getUint16(PCAPNG.SHB_VERSION_MINOR, le);
+  if (versionMajor !== 1) {
+    throw new CaptureError(file, 1, 0, `unsupported pcapng version ${versionMajor}.${versionMinor} (only 1.x is defined)`);
+  }
+  info.sections.push({ index: 0, byteOrder: order, versionMajor, versionMinor, rawBlock: state.buf.slice(0, length) });
+}
+
+class Reader implements CaptureReader {
+  readonly summary: ReadSummary = { packets: 0, bytes: 0, truncatedAt: null };
+  private used = false;
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly state: DriverState,
+    readonly info: CaptureInfo,
+    private readonly maxRecordBytes: number,
+  ) {}
+
+  get fileSize(): number | null {
+    return this.source.size;
+  }
+
+  async close(): Promise<void> {
+    await this.source.close();
+  }
+
+  async read(onPacket: (p: PacketRecord) => void, hooks?: ReadHooks): Promise<ReadSummary> {
+    if (this.used) throw new Error('CaptureReader.read() may only be called once');
+    this.used = true;
+    const record: PacketRecord = {
+      index: 0,
+      interfaceId: 0,
+      linkType: 0,
+      timestampSeconds: 0,
+      timestampNanos: 0,
+      capturedLength: 0,
+      originalLength: 0,
+      data: this.state.buf.subarray(0, 0),
+      fileOffset: 0,
+      blockType: 0,
+      options: null,
+      rawTsHigh: 0,
+      rawTsLow: 0,
+      packetBlockDrops: 0,
+    };
+    const info = this.info;
+    const parser =
+      info.format === 'pcap'
+        ? new PcapRecordParser(info.file, info.pcap!, record, onPacket, hooks, this.maxRecordBytes, this.source.size)
+        : new PcapngBlockParser(info.file, info, record, onPacket, hooks, this.maxRecordBytes, this.source.size);
+    const state = this.state;
+    let buf = state.buf;
+    let view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    let start = info.format === 'pcap' ? PCAP.HEADER_LENGTH : 0;
+    let end = state.end;
+    let base = 0; // file offset of buf[0]
+    let eof = state.eof;
+    const betweenChunks = hooks?.betweenChunks;
+    try {
+      for (;;) {
+        start = parser.parse(buf, view, start, end, base);
+        this.summary.packets = parser.packets;
+        this.summary.bytes = parser.bytes;
+        if (eof) {
+          parser.atEnd(buf, view, start, end, base);
+          break;
+        }
+        if (start > 0) {
+          buf.copyWithin(0, start, end);
+          end -= start;
+          base += start;
+          start = 0;
+        }
+        if (parser.need > buf.length) {
+          const bigger = new Uint8Array(Math.max(parser.need, Math.min(buf.length * 2, this.maxRecordBytes + 64)));
+          bigger.set(buf.subarray(0, end));
+          buf = bigger;
+          view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+        }
+        while (end < buf.length) {
+          const n = await this.source.readInto(buf, end, buf.length - end);
+          if (n === 0) {
+            eof = true;
+            break;
+          }
+          end += n;
+          if (end - start >= parser.need) break;
+        }
+        if (betweenChunks !== undefined) await betweenChunks();
+      }
+    } catch (err) {
+      this.summary.packets = parser.packets;
+      this.summary.bytes = parser.bytes;
+      if (err instanceof CaptureError) this.summary.truncatedAt = err.offset;
+      throw err;
+    } finally {
+      await this.source.close();
+    }
+    return this.summary;
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Classic pcap files (libpcap format 2.4): file header, record headers, a streaming record
+ * parser and the encoders the writer uses.
+ *
+ * File header (24 bytes), every field in the byte order announced by the magic:
+ *   0 magic (a1b2c3d4 µs, a1b23c4d ns)   4 version major   6 version minor   8 thiszone
+ *   12 sigfigs   16 snaplen   20 link type field (lower 16 bits: link type)
+ * Record header (16 bytes):
+ *   0 timestamp seconds   4 timestamp microseconds or nanoseconds   8 captured length   12 original length
+ */
+import { CaptureError } from './errors.js';
+import type { PacketRecord, PcapHeaderInfo, ReadHooks } from './capture-types.js';
+
+export const PCAP = Object.freeze({
+  MAGIC: 0,
+  VERSION_MAJOR: 4,
+  VERSION_MINOR: 6,
+  THISZONE: 8,
+  SIGFIGS: 12,
+  SNAPLEN: 16,
+  LINKTYPE: 20,
+  HEADER_LENGTH: 24,
+
+  RECORD_TIMESTAMP_SECONDS: 0,
+  RECORD_TIMESTAMP_FRACTION: 4,
+  RECORD_CAPTURED_LENGTH: 8,
+  RECORD_ORIGINAL_LENGTH: 12,
+  RECORD_HEADER_LENGTH: 16,
+
+  MAGIC_MICROSECONDS: 0xa1b2c3d4,
+  MAGIC_NANOSECONDS: 0xa1b23c4d,
+  LINKTYPE_MASK: 0xffff,
+  DEFAULT_SNAPLEN: 262144,
+});
+
+/** Warnings of one kind that are reported before the rest are summarised (protects huge odd files). */
+export const WARNINGS_PER_KIND = 20;
+
+/** Byte order and precision implied by the first four bytes (read big-endian), or null. */
+export function pcapMagicInfo(magicBigEndian: number): { byteOrder: 'le' | 'be'; nanosecond: boolean } | null {
+  switch (magicBigEndian >>> 0) {
+    case 0xa1b2c3d4:
+      return { byteOrder: 'be', nanosecond: false };
+    case 0xd4c3b2a1:
+      return { byteOrder: 'le', nanosecond: false };
+    case 0xa1b23c4d:
+      return { byteOrder: 'be', nanosecond: true };
+    case 0x4d3cb2a1:
+      return { byteOrder: 'le', nanosecond: true };
+    default:
+      return null;
+  }
+}
+
+/** Decode the 24-byte file header at bytes[0..24). Throws CaptureError (packet 0) when it is not a pcap header. */
+export function decodePcapHeader(bytes: Uint8Array, file: string): PcapHeaderInfo {
+  if (bytes.length < PCAP.HEADER_LENGTH) {
+    throw new CaptureError(file, 0, 0, `truncated pcap file header: ${PCAP.HEADER_LENGTH} bytes needed, only ${bytes.length} present`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = pcapMagicInfo(view.getUint32(PCAP.MAGIC, false));
+  if (magic === null) {
+    throw new CaptureError(file, 0, 0, `not a pcap file: magic 0x${view.getUint32(0, false).toString(16).padStart(8, '0')}`);
+  }
+  const le = magic.byteOrder === 'le';
+  const linkTypeField = view.getUint32(PCAP.LINKTYPE, le);
+  return {
+    byteOrder: magic.byteOrder,
+    nanosecond: magic.nanosecond,
+    versionMajor: view.getUint16(PCAP.VERSION_MAJOR, le),
+    versionMinor: view.getUint16(PCAP.VERSION_MINOR, le),
+    thiszone: view.getInt32(PCAP.THISZONE, le),
+    sigfigs: view.getUint32(PCAP.SIGFIGS, le),
+    snapLength: view.getUint32(PCAP.SNAPLEN, le),
+    linkTypeField,
+    linkType: linkTypeField & PCAP.LINKTYPE_MASK,
+    rawHeader: bytes.slice(0, PCAP.HEADER_LENGTH), // kept on purpose: the writer mirrors it
+  };
+}
+
+export interface NewPcapHeader {
+  linkType: number;
+  nanosecond?: boolean;
+  byteOrder?: 'le' | 'be';
+  snapLength?: number;
+}
+
+/** Encode a version 2.4 file header. */
+export function encodePcapHeader(h: NewPcapHeader): Uint8Array {
+  const out = new Uint8Array(PCAP.HEADER_LENGTH);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const le = (h.byteOrder ?? 'le') === 'le';
+  view.setUint32(PCAP.MAGIC, h.nanosecond ? PCAP.MAGIC_NANOSECONDS : PCAP.MAGIC_MICROSECONDS, le);
+  view.setUint16(PCAP.VERSION_MAJOR, 2, le);
+  view.setUint16(PCAP.VERSION_MINOR, 4, le);
+  view.setInt32(PCAP.THISZONE, 0, le);
+  view.setUint32(PCAP.SIGFIGS, 0, le);
+  view.setUint32(PCAP.SNAPLEN, h.snapLength ?? PCAP.DEFAULT_SNAPLEN, le);
+  view.setUint32(PCAP.LINKTYPE, h.linkType >>> 0, le);
+  return out;
+}
+
+/** Write a 16-byte record header into view at offset. */
+export function encodePcapRecordHeader(
+  view: DataView,
+  offset: number,
+  littleEndian: boolean,
+  seconds: number,
+  fraction: number,
+  capturedLength: number,
+  originalLength: number,
+): void {
+  view.setUint32(offset + PCAP.RECORD_TIMESTAMP_SECONDS, seconds >>> 0, littleEndian);
+  view.setUint32(offset + PCAP.RECORD_TIMESTAMP_FRACTION, fraction >>> 0, littleEndian);
+  view.setUint32(offset + PCAP.RECORD_CAPTURED_LENGTH, capturedLength >>> 0, littleEndian);
+  view.setUint32(offset + PCAP.RECORD_ORIGINAL_LENGTH, originalLength >>> 0, littleEndian);
+}
+
+/**
+ * A chunk-driven record parser shared by every pcap reader. `parse` consumes whole records from
+ * buf[start, end) and calls onPacket synchronously with the one reused record; it returns the offset
+ * of the first unconsumed byte and leaves in `need` how many bytes (from that offset) the next record
+ * needs. `atEnd` is called when the input is exhausted and throws when bytes of a partial record remain.
+ */
+export class PcapRecordParser {
+  packets = 0;
+  bytes = 0;
+  need: number = PCAP.RECORD_HEADER_LENGTH;
+  private readonly littleEndian: boolean;
+  private readonly unitsPerSecond: number;
+  private readonly nanosPerUnit: number;
+  private readonly snapLength: number;
+  private readonly warned = new Map<string, number>();
+
+  constructor(
+    private readonly file: string,
+    header: PcapHeaderInfo,
+    private readonly record: PacketRecord,
+    private readonly onPacket: (p: PacketRecord) => void,
+    private readonly hooks: ReadHooks | undefined,
+    private readonly maxRecordBytes: number,
+    /** Total file size when known (regular files): records claiming more than what is left fail at once. */
+    private readonly fileSize: number | null,
+  ) {
+    this.littleEndian = header.byteOrder === 'le';
+    this.unitsPerSecond = header.nanosecond ? 1_000_000_000 : 1_000_000;
+    this.nanosPerUnit = header.nanosecond ? 1 : 1000;
+    this.snapLength = header.snapLength;
+    record.linkType = header.linkType;
+    record.interfaceId = 0;
+    record.blockType = 0;
+    record.options = null;
+  }
+
+  parse(buf: Uint8Array, view: DataView, start: number, end: number, base: number): number {
+    const le = this.littleEndian;
+    const rec = this.record;
+    const onPacket = this.onPacket;
+    let pos = start;
+    while (end - pos >= PCAP.RECORD_HEADER_LENGTH) {
+      const capturedLength = view.getUint32(pos + PCAP.RECORD_CAPTURED_LENGTH, le);
+      if (capturedLength > this.maxRecordBytes) {
+        throw this.error(
+          base + pos,
+          `record length ${capturedLength} exceeds the maximum of ${this.maxRecordBytes} bytes (a damaged record header?)`,
+        );
+      }
+      const total = PCAP.RECORD_HEADER_LENGTH + capturedLength;
+      if (end - pos < total) {
+        if (this.fileSize !== null && base + pos + total > this.fileSize) {
+          throw this.truncated(base + pos, capturedLength, this.fileSize - (base + pos) - PCAP.RECORD_HEADER_LENGTH);
+        }
+        this.need = total;
+        return pos;
+      }
+      const seconds = view.getUint32(pos + PCAP.RECORD_TIMESTAMP_SECONDS, le);
+      const fraction = view.getUint32(pos + PCAP.RECORD_TIMESTAMP_FRACTION, le);
+      const originalLength = view.getUint32(pos + PCAP.RECORD_ORIGINAL_LENGTH, le);
+      rec.index = ++this.packets;
+      rec.rawTsHigh = seconds;
+      rec.rawTsLow = fraction;
+      if (fraction < this.unitsPerSecond) {
+        rec.timestampSeconds = seconds;
+        rec.timestampNanos = fraction * this.nanosPerUnit;
+      } else {
+        // An out-of-range fraction: carry whole seconds so the nanoseconds field stays in range.
+        const carry = Math.floor(fraction / this.unitsPerSecond);
+        rec.timestampSeconds = seconds + carry;
+        rec.timestampNanos = (fraction - carry * this.unitsPerSecond) * this.nanosPerUnit;
+      }
+      rec.capturedLength = capturedLength;
+      rec.originalLength = originalLength;
+      rec.fileOffset = base + pos;
+      rec.data = buf.subarray(pos + PCAP.RECORD_HEADER_LENGTH, pos + total);
+      if (capturedLength > originalLength || (capturedLength > this.snapLength && this.snapLength !== 0)) {
+        this.oddLengths(capturedLength, originalLength, base + pos);
+      }
+      this.bytes += capturedLength;
+      onPacket(rec);
+      pos += total;
+    }
+    this.need = PCAP.RECORD_HEADER_LENGTH;
+    return pos;
+  }
+
+  /** The input ended with buf[start, end) unconsumed: nothing if empty, else a CaptureError. */
+  atEnd(buf: Uint8Array, view: DataView, start: number, end: number, base: number): void {
+    void buf;
+    const remain = end - start;
+    if (remain === 0) return;
+    if (remain < PCAP.RECORD_HEADER_LENGTH) {
+      throw this.error(
+        base + start,
+        `truncated record header: ${PCAP.RECORD_HEADER_LENGTH} bytes needed, only ${remain} remain`,
+      );
+    }
+    const capturedLength = view.getUint32(start + PCAP.RECORD_CAPTURED_LENGTH, this.littleEndian);
+    throw this.truncated(base + start, capturedLength, remain - PCAP.RECORD_HEADER_LENGTH);
+  }
+
+  private truncated(offset: number, capturedLength: number, available: number): CaptureError {
+    return this.error(
+      offset,
+      `truncated record: header says ${capturedLength} bytes, only ${Math.max(0, available)} remain`,
+    );
+  }
+
+  private error(offset: number, reason: string): CaptureError {
+    return new CaptureError(this.file, this.packets + 1, offset, reason);
+  }
+
+  private oddLengths(capturedLength: number, originalLength: number, offset: number): void {
+    const onWarning = this.hooks?.onWarning;
+    if (onWarning === undefined) return;
+    if (capturedLength > originalLength) {
+      warnLimited(this.warned, onWarning, 'captured>original', `captured length ${capturedLength} exceeds original length ${originalLength}`, this.packets, offset);
+    }
+    if (capturedLength > this.snapLength && this.snapLength !== 0) {
+      warnLimited(this.warned, onWarning, 'captured>snaplen', `captured length ${capturedLength} exceeds the file's snapshot length ${this.snapLength}`, this.packets, offset);
+    }
+  }
+}
+
+/** Report a warning of one kind at most WARNINGS_PER_KIND times, then once that the rest are suppressed. */
+export function warnLimited(
+  counts: Map<string, number>,
+  onWarning: (message: string, packet: number, offset: number) => void,
+  kind: string,
+  message: string,
+  packet: number,
+  offset: number,
+): void {
+  const seen = (counts.get(kind) ?? 0) + 1;
+  counts.set(kind, seen);
+  if (seen <= WARNINGS_PER_KIND) onWarning(message, packet, offset);
+  else if (seen === WARNINGS_PER_KIND + 1) onWarning(`further warnings like "${message}" are not shown`, packet, offset);
+}

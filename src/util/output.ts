@@ -1,0 +1,249 @@
+/**
+ * Output files and stdout.
+ *
+ * - Files are written to a temporary file next to the target (`.<name>.toa-<pid>-<random>.tmp`) with
+ *   large synchronous writes, and renamed into place by close(); abort() deletes the temporary file,
+ *   so a failed run never leaves a partial output (nor clobbers an existing file).
+ * - `-` is stdout: same buffering, no temporary file; EPIPE (the reader went away, e.g. `| head`)
+ *   ends output quietly and sets `brokenPipe`, so a command can stop early and still succeed.
+ * - assertOutputIsNotInput refuses to overwrite an input (same path, symlink or hard link).
+ * - describeFileError turns fs errors into one-line CliErrors that name the path.
+ */
+import { closeSync, fstatSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CliError } from '../codec/errors.js';
+
+export const DEFAULT_OUTPUT_BUFFER_BYTES = 1024 * 1024;
+
+/** Refuse (CliError, exit 2) when `output` is the same file as one of `inputs` (`-` is never compared). */
+export function assertOutputIsNotInput(inputs: readonly string[], output: string): void {
+  if (output === '-') return;
+  const outResolved = resolve(output);
+  let outStat: { dev: number; ino: number } | null = null;
+  try {
+    const st = statSync(output);
+    outStat = { dev: st.dev, ino: st.ino };
+  } catch {
+    outStat = null; // does not exist (yet): only the path comparison applies
+  }
+  for (const input of inputs) {
+    if (input === '-') continue;
+    let same = resolve(input) === outResolved;
+    if (!same && outStat !== null) {
+      try {
+        const st = statSync(input);
+        same = st.dev === outStat.dev && st.ino === outStat.ino;
+      } catch {
+        same = false;
+      }
+    }
+    if (same) {
+      throw new CliError(
+        `output ${output} is the same file as input ${input}; write to a different file (it would be overwritten while being read)`,
+        2,
+      );
+    }
+  }
+}
+
+function errorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+/** A one-line CliError (exit 1) for a failed read or write of `path`. */
+export function describeFileError(err: unknown, path: string, action: 'read' | 'write'): CliError {
+  const code = errorCode(err);
+  const verb = action === 'read' ? 'cannot read' : 'cannot write';
+  switch (code) {
+    case 'ENOENT':
+      return action === 'read'
+        ? new CliError(`${verb} ${path}: no such file`, 1)
+        : new CliError(`${verb} ${path}: directory ${dirname(resolve(path))} does not exist`, 1);
+    case 'EACCES':
+    case 'EPERM':
+      return new CliError(`${verb} ${path}: permission denied`, 1);
+    case 'ENOSPC':
+      return new CliError(`${verb} ${path}: no space left on device`, 1);
+    case 'EDQUOT':
+      return new CliError(`${verb} ${path}: disk quota exceeded`, 1);
+    case 'EROFS':
+      return new CliError(`${verb} ${path}: read-only file system`, 1);
+    case 'EISDIR':
+      return new CliError(`${verb} ${path}: it is a directory`, 1);
+    case 'ENOTDIR':
+      return new CliError(`${verb} ${path}: a component of the path is not a directory`, 1);
+    case 'EMFILE':
+    case 'ENFILE':
+      return new CliError(`${verb} ${path}: too many open files`, 1);
+    default: {
+      const message = err instanceof Error ? err.message : String(err);
+      return new CliError(`${verb} ${path}: ${message}`, 1);
+    }
+  }
+}
+
+/** The temporary name used while writing `path`. */
+export function temporaryPathFor(path: string): string {
+  const abs = resolve(path);
+  return join(dirname(abs), `.${basename(abs)}.toa-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * A buffered, synchronous byte sink. Encoders write straight into `buffer` at `position` after
+ * `ensure(n)`, or hand whole arrays to `writeBytes`.
+ */
+export class BufferedOutput {
+  buffer: Uint8Array;
+  view: DataView;
+  position = 0;
+  /** Bytes handed to the operating system so far (excluding what is still buffered). */
+  written = 0;
+  /** Set when stdout's reader went away; further writes are discarded. */
+  brokenPipe = false;
+  private fd: number;
+  private finished = false;
+
+  private constructor(
+    /** The path as the user gave it (`-` for stdout). */
+    readonly path: string,
+    fd: number,
+    /** The temporary file, or null for stdout / a caller-owned descriptor. */
+    readonly temporaryPath: string | null,
+    bufferBytes: number,
+  ) {
+    this.fd = fd;
+    this.buffer = new Uint8Array(bufferBytes);
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
+  }
+
+  /** `-` = stdout; anything else = a temporary file next to it, renamed into place by close(). */
+  static create(path: string, bufferBytes = DEFAULT_OUTPUT_BUFFER_BYTES): BufferedOutput {
+    if (path === '-') return new BufferedOutput('-', 1, null, bufferBytes);
+    try {
+      const st = statSync(path);
+      if (st.isDirectory()) throw new CliError(`cannot write ${path}: it is a directory`, 1);
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+    }
+    const temporary = temporaryPathFor(path);
+    let fd: number;
+    try {
+      fd = openSync(temporary, 'wx', 0o666);
+    } catch (err) {
+      throw describeFileError(err, path, 'write');
+    }
+    return new BufferedOutput(path, fd, temporary, bufferBytes);
+  }
+
+  /** Write to an already open descriptor (not closed by close()); EPIPE handling as for stdout. */
+  static forDescriptor(fd: number, name: string, bufferBytes = DEFAULT_OUTPUT_BUFFER_BYTES): BufferedOutput {
+    fstatSync(fd);
+    return new BufferedOutput(name, fd, null, bufferBytes);
+  }
+
+  /** Make room for n contiguous bytes at `position` (flushing, or growing the buffer for a big item). */
+  ensure(n: number): void {
+    if (this.buffer.length - this.position >= n) return;
+    this.flush();
+    if (this.buffer.length < n) {
+      this.buffer = new Uint8Array(n);
+      this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
+    }
+  }
+
+  writeBytes(bytes: Uint8Array): void {
+    if (this.buffer.length - this.position >= bytes.length) {
+      this.buffer.set(bytes, this.position);
+      this.position += bytes.length;
+      return;
+    }
+    this.flush();
+    if (bytes.length >= this.buffer.length) {
+      this.writeFully(bytes);
+    } else {
+      this.buffer.set(bytes, 0);
+      this.position = bytes.length;
+    }
+  }
+
+  flush(): void {
+    if (this.position === 0) return;
+    const pending = this.buffer.subarray(0, this.position);
+    this.position = 0;
+    this.writeFully(pending);
+  }
+
+  private writeFully(bytes: Uint8Array): void {
+    if (this.finished) throw new Error(`output ${this.path} is already closed`);
+    if (this.brokenPipe) return;
+    let offset = 0;
+    while (offset < bytes.length) {
+      try {
+        offset += writeSync(this.fd, bytes, offset, bytes.length - offset);
+      } catch (err) {
+        const code = errorCode(err);
+        if (code === 'EAGAIN') {
+          Atomics.wait(sleepCell, 0, 0, 2); // non-blocking pipe is full: wait for the reader
+          continue;
+        }
+        if (code === 'EPIPE' && this.temporaryPath === null) {
+          this.brokenPipe = true;
+          return;
+        }
+        this.abort();
+        throw describeFileError(err, this.path, 'write');
+      }
+    }
+    this.written += bytes.length;
+  }
+
+  /** Flush; for a file, close it and rename the temporary file into place. */
+  close(): void {
+    if (this.finished) return;
+    this.flush();
+    this.finished = true;
+    if (this.temporaryPath === null) return;
+    try {
+      closeSync(this.fd);
+    } catch (err) {
+      this.removeTemporary();
+      throw describeFileError(err, this.path, 'write');
+    }
+    try {
+      renameSync(this.temporaryPath, this.path);
+    } catch (err) {
+      this.removeTemporary();
+      throw describeFileError(err, this.path, 'write');
+    }
+  }
+
+  /** Give up: close and delete the temporary file (stdout: just stop). Safe to call more than once. */
+  abort(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.position = 0;
+    if (this.temporaryPath === null) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed or never usable: nothing more to release
+    }
+    this.removeTemporary();
+  }
+
+  get closed(): boolean {
+    return this.finished;
+  }
+
+  private removeTemporary(): void {
+    if (this.temporaryPath === null) return;
+    try {
+      unlinkSync(this.temporaryPath);
+    } catch {
+      // already gone
+    }
+  }
+}
