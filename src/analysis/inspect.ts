@@ -1,0 +1,84 @@
+/**
+ * One packet, fully looked at: the lax dissection, checksum verdicts, and every client-address
+ * carrier at every place one can sit (IPv4 options, IPv6 destination options, the opp shim,
+ * TCP options, the start of the L4 payload). Shared by decode, stats and strip.
+ *
+ * One PacketInspector is reused for every packet: `carriers` and `notes` are emptied per packet
+ * (length = 0) and only receive objects when something is found, so a packet with no carrier
+ * allocates nothing.
+ */
+import { Dissection, dissect, verifyChecksums } from '../codec/dissect.js';
+import { IPV6_EXT } from '../codec/ipv6.js';
+import { IPPROTO } from '../codec/ipproto.js';
+import { TCP_FLAG } from '../codec/tcp.js';
+import {
+  decodeOpp,
+  scanIpv4Options,
+  scanIpv6DestOpts,
+  scanPayload,
+  scanTcpOptions,
+  type Carrier,
+  type CarrierNote,
+  type KindFilter,
+} from '../carriers/index.js';
+
+export interface InspectOptions {
+  /** Verify IP and L4 checksums (costs one pass over the packet bytes). Default true. */
+  checksums?: boolean;
+  /** `--kinds`: which TCP kind/length pairs are read as TOA (default: the registry). */
+  kinds?: KindFilter;
+  /** Look for PROXY/SPP headers at the start of payloads. Default true. */
+  payload?: boolean;
+}
+
+export class PacketInspector {
+  readonly d = new Dissection();
+  readonly carriers: Carrier[] = [];
+  readonly notes: CarrierNote[] = [];
+  private readonly checksums: boolean;
+  private readonly kinds: KindFilter | undefined;
+  private readonly payload: boolean;
+
+  constructor(options: InspectOptions = {}) {
+    this.checksums = options.checksums !== false;
+    this.kinds = options.kinds;
+    this.payload = options.payload !== false;
+  }
+
+  /** Dissect `data` and collect its carriers; results are in `d`, `carriers`, `notes` until the next call. */
+  inspect(data: Uint8Array, linkType: number, originalLength: number): void {
+    const d = this.d;
+    const carriers = this.carriers;
+    const notes = this.notes;
+    carriers.length = 0;
+    notes.length = 0;
+    dissect(data, linkType, originalLength, d);
+    if (d.ipVersion === 0) return;
+    if (this.checksums) verifyChecksums(data, d);
+    if (d.ipv4OptionsOffset >= 0) scanIpv4Options(data, d.ipv4OptionsOffset, d.ipv4OptionsOffset + d.ipv4OptionsLength, carriers, notes);
+    for (let i = 0; i < d.extensionCount; i++) {
+      if (d.extensionTypes[i] === IPV6_EXT.DEST_OPTS) {
+        const at = d.extensionOffsets[i]!;
+        scanIpv6DestOpts(data, at, at + d.extensionLengths[i]!, carriers, notes);
+      }
+    }
+    if (d.oppOffset >= 0) decodeOpp(data, d.oppOffset, d.oppOffset + d.oppLength, carriers, notes);
+    if (d.tcpOptionsOffset >= 0) {
+      scanTcpOptions(
+        data,
+        d.tcpOptionsOffset,
+        d.tcpOptionsOffset + d.tcpOptionsLength,
+        (d.tcpFlags & TCP_FLAG.SYN) !== 0,
+        carriers,
+        notes,
+        this.kinds,
+      );
+    }
+    if (this.payload && d.payloadOffset >= 0 && d.payloadLength > 0 && !d.isLaterFragment) {
+      const t = d.transportProtocol;
+      if (t === IPPROTO.TCP || t === IPPROTO.UDP) {
+        scanPayload(data, d.payloadOffset, d.payloadOffset + d.payloadLength, t === IPPROTO.TCP ? 'tcp' : 'udp', carriers, notes);
+      }
+    }
+  }
+}
