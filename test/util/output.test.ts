@@ -1,0 +1,126 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { assertOutputIsNotInput, BufferedOutput, describeFileError } from '../../src/util/output.js';
+import { CliError } from '../../src/codec/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'toa-output-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function refusal(inputs: string[], output: string): CliError | null {
+  try {
+    assertOutputIsNotInput(inputs, output);
+    return null;
+  } catch (e) {
+    expect(e).toBeInstanceOf(CliError);
+    return e as CliError;
+  }
+}
+
+describe('assertOutputIsNotInput', () => {
+  const input = join(dir, 'in.pcap');
+  writeFileSync(input, 'x');
+
+  it('refuses the same path, also spelled relatively, with exit code 2', () => {
+    const e = refusal([input], input);
+    expect(e?.exitCode).toBe(2);
+    expect(e?.message).toMatch(/is the same file as input/);
+    expect(refusal([relative(process.cwd(), input)], input)).not.toBeNull();
+    expect(refusal([input], join(dir, '.', 'sub', '..', 'in.pcap'))).not.toBeNull();
+  });
+
+  it('refuses a symlink to the input and a hard link of it', () => {
+    const sym = join(dir, 'sym.pcap');
+    const hard = join(dir, 'hard.pcap');
+    symlinkSync(input, sym);
+    linkSync(input, hard);
+    expect(refusal([input], sym)).not.toBeNull();
+    expect(refusal([sym], input)).not.toBeNull();
+    expect(refusal([input], hard)).not.toBeNull();
+  });
+
+  it('accepts a different file, a new file and stdout', () => {
+    const other = join(dir, 'other.pcap');
+    writeFileSync(other, 'x');
+    expect(refusal([input], other)).toBeNull();
+    expect(refusal([input], join(dir, 'new.pcap'))).toBeNull();
+    expect(refusal([input, '-'], '-')).toBeNull();
+  });
+});
+
+describe('describeFileError', () => {
+  it.each([
+    ['ENOSPC', 'write', /^cannot write \/x\/o\.pcap: no space left on device$/],
+    ['EACCES', 'write', /^cannot write \/x\/o\.pcap: permission denied$/],
+    ['EROFS', 'write', /^cannot write \/x\/o\.pcap: read-only file system$/],
+    ['ENOENT', 'write', /^cannot write \/x\/o\.pcap: directory \/x does not exist$/],
+    ['ENOENT', 'read', /^cannot read \/x\/o\.pcap: no such file$/],
+    ['EWHATEVER', 'read', /^cannot read \/x\/o\.pcap: boom$/],
+  ] as const)('%s on %s is a one-line CliError naming the path', (code, action, message) => {
+    const err = Object.assign(new Error('boom'), { code });
+    const e = describeFileError(err, '/x/o.pcap', action);
+    expect(e).toBeInstanceOf(CliError);
+    expect(e.exitCode).toBe(1);
+    expect(e.message).toMatch(message);
+  });
+
+  it('a directory where writing is refused gives EACCES as a CliError (uses /sys, which refuses even root)', () => {
+    // chmod does not stop root, so a read-only directory made by the test would not fail here;
+    // sysfs refuses file creation to everyone, root included.
+    let caught: unknown = null;
+    try {
+      BufferedOutput.create('/sys/toa-test-output.pcap');
+    } catch (e) {
+      caught = e;
+    }
+    if (caught === null) {
+      console.log('[output] /sys accepted a new file on this system; EACCES case not exercised');
+      return;
+    }
+    expect(caught).toBeInstanceOf(CliError);
+    expect((caught as CliError).message).toMatch(/^cannot write \/sys\/toa-test-output\.pcap: (permission denied|read-only file system)$/);
+  });
+});
+
+describe('BufferedOutput', () => {
+  it('buffers, writes large items directly, and renames on close', () => {
+    const path = join(dir, 'buffered.bin');
+    const out = BufferedOutput.create(path, 64);
+    const small = Uint8Array.from({ length: 40 }, (_, i) => i);
+    const big = Uint8Array.from({ length: 200 }, (_, i) => 255 - (i & 0xff));
+    out.writeBytes(small);
+    out.writeBytes(big);
+    out.ensure(4);
+    out.view.setUint32(out.position, 0xdeadbeef, false);
+    out.position += 4;
+    out.close();
+    const got = readFileSync(path);
+    expect(got.length).toBe(244);
+    expect(Array.from(got.subarray(0, 40))).toEqual(Array.from(small));
+    expect(Array.from(got.subarray(40, 240))).toEqual(Array.from(big));
+    expect(got.readUInt32BE(240)).toBe(0xdeadbeef);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('stdout: EPIPE ends output quietly (child process writing into `head -c 10`)', () => {
+    const script = `
+      import('${join(process.cwd(), 'dist/util/output.js').replace(/\\/g, '/')}').then(({ BufferedOutput }) => {
+        const out = BufferedOutput.create('-', 4096);
+        const chunk = new Uint8Array(4096).fill(65);
+        let i = 0;
+        for (; i < 10000 && !out.brokenPipe; i++) out.writeBytes(chunk);
+        out.close();
+        process.stderr.write('brokenPipe=' + out.brokenPipe + ' after ' + i + '\\n');
+      });`;
+    const built = readdirSync(join(process.cwd(), 'dist', 'util')).includes('output.js');
+    if (!built) {
+      console.log('[output] dist/util/output.js not built (run npx tsc -p tsconfig.json); EPIPE case skipped');
+      return;
+    }
+    const r = spawnSync('bash', ['-c', `node -e "$SCRIPT" | head -c 10 > /dev/null`], { env: { ...process.env, SCRIPT: script }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/brokenPipe=true after \d+/);
+  });
+});
