@@ -282,7 +282,7 @@ const CRC32C_TABLE = (() => {
 export function crc32c(bytes: Uint8Array, start: number, end: number, zeroAt = -1): number {
   let crc = 0xffffffff;
   for (let i = start; i < end; i++) {
-    const b = i >= zeroAt && i < zeroAt + 4 ? 0 : bytes[i]!;
+    const b = zeroAt >= 0 && i >= zeroAt && i < zeroAt + 4 ? 0 : bytes[i]!;
     crc = CRC32C_TABLE[(crc ^ b) & 0xff]! ^ (crc >>> 8);
   }
   return (crc ^ 0xffffffff) >>> 0;
