@@ -172,6 +172,8 @@ export class Dissection implements LinkFields {
   ipHeaderLength = 0;
   /** l3Offset + IPv4 total length / 40 + IPv6 payload length (may exceed the captured bytes). */
   ipEnd = -1;
+  /** True when the IP length field was 0 (TSO/GSO/BIG TCP, jumbogram) and ipEnd was taken from the frame. */
+  ipLengthFromFrame = false;
   /** min(captured end, ipEnd): where the captured bytes of the IP packet stop. */
   capturedEnd = 0;
   ipSourceOffset = -1;
@@ -295,6 +297,7 @@ export class Dissection implements LinkFields {
     this.ipVersion = 0;
     this.ipHeaderLength = 0;
     this.ipEnd = -1;
+    this.ipLengthFromFrame = false;
     this.capturedEnd = 0;
     this.ipSourceOffset = -1;
     this.ipDestinationOffset = -1;
@@ -363,6 +366,7 @@ export class Dissection implements LinkFields {
     this.ipVersion = other.ipVersion;
     this.ipHeaderLength = other.ipHeaderLength;
     this.ipEnd = other.ipEnd;
+    this.ipLengthFromFrame = other.ipLengthFromFrame;
     this.capturedEnd = other.capturedEnd;
     this.ipSourceOffset = other.ipSourceOffset;
     this.ipDestinationOffset = other.ipDestinationOffset;
@@ -524,8 +528,11 @@ function dissectFrame(data: Uint8Array, offset: number, limit: number, wireEnd: 
   d.reached = DISSECT_LAYER.LINK;
   const l3 = offset + d.linkHeaderLength;
   dissectIp(data, l3, limit, wireEnd, result === LINK_RESULT.IPV4 ? 4 : 6, d);
-  const ipEnd = d.ipEnd;
-  if (ipEnd >= 0 && ipEnd < limit) {
+}
+
+/** Record the bytes after the IP packet inside the frame (before any decapsulation copies `d`). */
+function setTrailer(d: Dissection, ipEnd: number, limit: number): void {
+  if (ipEnd < limit) {
     d.trailerOffset = ipEnd;
     d.trailerLength = limit - ipEnd;
   }
@@ -564,6 +571,7 @@ function dissectIpv4(data: Uint8Array, o: number, limit: number, wireEnd: number
     // TSO/GSO captures carry 0 here; take the frame.
     warn(d, DISSECT_WARNING.IPV4_ZERO_TOTAL_LENGTH, o + IPV4.TOTAL_LENGTH, 0);
     ipEnd = wireEnd;
+    d.ipLengthFromFrame = true;
   } else if (totalLength < headerLength) {
     warn(d, DISSECT_WARNING.IPV4_BAD_TOTAL_LENGTH, o + IPV4.TOTAL_LENGTH, totalLength);
     return;
@@ -576,6 +584,7 @@ function dissectIpv4(data: Uint8Array, o: number, limit: number, wireEnd: number
   d.ipEnd = ipEnd;
   d.capturedEnd = ipEnd < limit ? ipEnd : limit;
   if (ipEnd > limit) d.truncated = true;
+  setTrailer(d, ipEnd, limit);
   d.ipSourceOffset = o + IPV4.SRC;
   d.ipDestinationOffset = o + IPV4.DST;
   d.ipAddressLength = 4;
@@ -632,6 +641,7 @@ function dissectIpv6(data: Uint8Array, o: number, limit: number, wireEnd: number
     // Jumbogram (RFC 2675) or BIG TCP / offload capture: take the frame.
     warn(d, DISSECT_WARNING.IPV6_ZERO_PAYLOAD_LENGTH, o + IPV6.PAYLOAD_LENGTH, 0);
     ipEnd = wireEnd;
+    d.ipLengthFromFrame = true;
   }
   if (ipEnd > wireEnd) warn(d, DISSECT_WARNING.IP_LENGTH_EXCEEDS_FRAME, o + IPV6.PAYLOAD_LENGTH, payloadLength);
   d.l3Offset = o;
@@ -639,6 +649,7 @@ function dissectIpv6(data: Uint8Array, o: number, limit: number, wireEnd: number
   d.ipEnd = ipEnd;
   d.capturedEnd = ipEnd < limit ? ipEnd : limit;
   if (ipEnd > limit) d.truncated = true;
+  setTrailer(d, ipEnd, limit);
   d.ipSourceOffset = o + IPV6.SRC;
   d.ipDestinationOffset = o + IPV6.DST;
   d.ipAddressLength = 16;
@@ -932,7 +943,8 @@ function decapsulateIp(data: Uint8Array, p: number, ipEnd: number, limit: number
  *   (v4) has no pseudo-header.
  * - 'unverified' when: no transport header, a fragment (the checksum covers the reassembled
  *   datagram), the segment was cut by snaplen, an IPv6 routing header still has segments left
- *   (the pseudo-header would use the final destination), or another protocol.
+ *   (the pseudo-header would use the final destination), the IP length field was 0 (TSO/GSO
+ *   captures: the checksum is a partial one left for the NIC), or another protocol.
  * - UDP checksum 0: 'none' over IPv4 (RFC 768: not computed; DPVS sends 0 after an opp shim),
  *   'bad' over IPv6 (RFC 8200 §8.1 makes it mandatory).
  * To verify the outer layers of a decapsulated packet call it again with `d.outer`.
@@ -950,7 +962,7 @@ export function verifyChecksums(data: Uint8Array, d: Dissection): void {
     return;
   }
   const l4 = d.l4Offset;
-  if (l4 < 0 || d.isFragment || d.reached < DISSECT_LAYER.TRANSPORT) return;
+  if (l4 < 0 || d.isFragment || d.reached < DISSECT_LAYER.TRANSPORT || d.ipLengthFromFrame) return;
   const end = d.l4End;
   if (end > data.length || end <= l4) return;
   if (d.ipVersion === 6 && d.routingSegmentsLeft > 0) return;
