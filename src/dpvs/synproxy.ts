@@ -168,6 +168,8 @@ export class SynproxyModel {
   private readonly loc: TcpLocation = newTcpLocation();
   private events: SynproxyEvent[] = [];
   private readonly fnatResult = new FnatResult();
+  /** Connections with a saved RS SYN (the only ones the retry timer looks at). */
+  private readonly waitingForRs = new Set<SynproxyConnection>();
 
   constructor(options: Partial<SynproxyModelOptions> & Pick<SynproxyModelOptions, 'secret' | 'localAddress' | 'realAddress'>) {
     this.options = {
@@ -192,7 +194,7 @@ export class SynproxyModel {
 
   /** All connections, in creation order. */
   get connectionList(): SynproxyConnection[] {
-    return [...new Set(this.connections.values())].sort((a, b) => a.id - b.id);
+    return [...this.connections.values()].sort((a, b) => a.id - b.id);
   }
 
   /** The minute counter at a capture time (minute at the first SYN, +1 per 60 s of capture time). */
@@ -428,6 +430,7 @@ export class SynproxyModel {
   private sendRsSyn(conn: SynproxyConnection, buf: Uint8Array, loc: TcpLocation, check: CookieCheck, seconds: number, nanoseconds: number, retry: number): void {
     const syn = buildRsSyn(buf, loc.l3, loc.ipLength, check, synproxyTimestampValue(seconds, nanoseconds), this.options.rsSynIpv4Id);
     conn.savedSyn = this.config.rsSynMaxRetry > 0 ? syn : null;
+    if (conn.savedSyn) this.waitingForRs.add(conn);
     conn.rsSynRetries = retry;
     conn.rsSynSentAt = seconds + nanoseconds / NANOS;
     this.transmitRsSyn(conn, syn, seconds, nanoseconds, retry);
@@ -561,7 +564,12 @@ export class SynproxyModel {
   // ---------------------------------------------------------------- timers and the modelled RS
 
   private runTimers(now: number): void {
-    for (const conn of this.connectionList) {
+    if (this.waitingForRs.size === 0) return;
+    for (const conn of [...this.waitingForRs].sort((a, b) => a.id - b.id)) {
+      if (conn.state !== 'SYN_SENT' || conn.savedSyn === null) {
+        this.waitingForRs.delete(conn);
+        continue;
+      }
       while (conn.state === 'SYN_SENT' && conn.savedSyn !== null && now >= conn.rsSynSentAt + this.config.synSentTimeout) {
         const due = conn.rsSynSentAt + this.config.synSentTimeout;
         const seconds = Math.floor(due);

@@ -428,3 +428,33 @@ describe('whole modelled connections (property)', () => {
     );
   });
 });
+
+describe('timestamps through the model', () => {
+  it('the SYN-ACK TSval is (capture seconds mod 100)·10^6 + microseconds, TSecr the client TSval', () => {
+    const m = model({ timestamp: true });
+    const packet = tcpPacket({ src: C, dst: V, sport: 40000, dport: 80, seq: 0x11223344, flags: 0x02, options: LINUX_SYN_OPTIONS });
+    const events = m.clientPacket(packet, 0, packet.length, 1_700_000_042, 987_654_321);
+    const options = parse(events[0]!.packet!).options;
+    // 42 s, 987654 µs → 42987654 = 0x028ff086
+    expect(hex(options.subarray(6, 16))).toBe('08 0a 02 8f f0 86 00 01 e2 40');
+    expect(42_987_654).toBe(0x028ff086);
+  });
+});
+
+describe('bad input', () => {
+  it('arbitrary bytes raise only CodecErrors from the model', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 90 }), fc.boolean(), fc.boolean(), (raw, v6, server) => {
+        if (raw.length > 0) raw[0] = (raw[0]! & 0x0f) | (v6 ? 0x60 : 0x40);
+        const m = model({}, { modelledRs: {} });
+        try {
+          if (server) m.serverPacket(raw, 0, raw.length, T0, 0);
+          else m.clientPacket(raw, 0, raw.length, T0, 0);
+        } catch (error) {
+          expect((error as { name?: string }).name).toMatch(/TruncatedError|MalformedError/);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
