@@ -68,7 +68,10 @@ export class TcpOptionCursor {
   endOffset = 0;
   private done = false;
 
+  /** Start a walk over bytes[start, end); `end` is clamped to the bytes that exist, so a walk always terminates. */
   reset(bytes: Uint8Array, start: number, end: number): this {
+    if (!(end <= bytes.length)) end = bytes.length; // also catches NaN
+    if (!(start >= 0)) start = 0;
     this.bytes = bytes;
     this.position = start;
     this.end = end;

@@ -78,6 +78,19 @@ describe('TCP option walker', () => {
     }
   });
 
+  it('clamps an end beyond the bytes: an option crossing the real end is an overrun, never an endless walk', () => {
+    const bytes = fromHex('0101 080a 0000');
+    const cursor = new TcpOptionCursor().reset(bytes, 0, 40);
+    let n = 0;
+    while (cursor.next()) n++;
+    expect(n).toBe(2);
+    expect(cursor.status).toBe(TCP_OPTION_WALK.OVERRUN);
+    expect(cursor.errorOffset).toBe(2);
+    const fine = new TcpOptionCursor().reset(fromHex('020405b4'), 0, Number.NaN);
+    expect(fine.next()).toBe(true);
+    expect(fine.next()).toBe(false);
+  });
+
   it('walks a sub-range with absolute offsets and the callback form', () => {
     const bytes = fromHex('aaaa 020405b4 0103 0307 bbbb');
     const seen: Array<[number, number, number]> = [];
