@@ -1,10 +1,12 @@
 /** Registers every command on the program. Each command module exports register(program, io). */
 import type { Command } from 'commander';
 import type { Io } from '../cli.js';
+import { register as registerStats } from './stats.js';
 import { register as registerCraft } from './craft.js';
 
 export function registerCommands(program: Command, io: Io): void {
   void program;
   void io;
+  registerStats(program, io);
   registerCraft(program, io);
 }
