@@ -306,7 +306,15 @@ if (general.length > 0) {
   out();
 }
 
-const summaryLines = ['## Targets', '', '| Target | Result | Measured |', '|---|---|---|'];
+const summaryLines = ['## Targets', ''];
+const cpus = Number(machine.nproc);
+const loads = ['load average at start', 'load average at end'].map((key) => Number((machine[key] ?? '').split(' ')[0]));
+if (Number.isFinite(cpus) && loads.some((load) => Number.isFinite(load) && load > cpus * 0.75)) {
+  summaryLines.push(`> The machine was busy during this run (1-minute load average ${loads.map((l) => fixed(l, 2)).join(' at start, ')} at end, ` +
+    `on ${cpus} CPUs): other work competed for the CPUs, so absolute timings are pessimistic and the ± columns wide. ` +
+    'Ratios between commands of the same table, timed back to back in one hyperfine run, are the more robust figures.', '');
+}
+summaryLines.push('| Target | Result | Measured |', '|---|---|---|');
 for (const item of summary) summaryLines.push(`| ${escapeCell(item.target)} | **${item.verdict}** | ${escapeCell(item.detail)} |`);
 summaryLines.push('');
 lines.splice(summaryIndex, 0, ...summaryLines);
