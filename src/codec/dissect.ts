@@ -96,6 +96,7 @@ export const DISSECT_WARNING = Object.freeze({
   ICMP_TRUNCATED: 26,
   ICMP_BEYOND_IP_END: 27,
   VXLAN_TRUNCATED: 28,
+  IPV6_LENGTH_EXCEEDS_FRAME: 29,
 });
 
 /** [name, layer, sentence] per warning code. */
@@ -108,7 +109,7 @@ const WARNING_INFO: Record<number, readonly [string, string, string]> = {
   6: ['ipv4-bad-header-length', 'ipv4', 'IPv4 header length (IHL*4) below 20'],
   7: ['ipv4-bad-total-length', 'ipv4', 'IPv4 total length smaller than its header length'],
   8: ['ipv4-zero-total-length', 'ipv4', 'IPv4 total length 0 (segmentation offload); the frame length is used'],
-  9: ['ip-length-exceeds-frame', 'ipv4', 'the IP length runs past the end of the frame on the wire'],
+  9: ['ip-length-exceeds-frame', 'ipv4', 'the IPv4 total length runs past the end of the frame on the wire'],
   10: ['ipv6-header-truncated', 'ipv6', 'the captured bytes end inside the IPv6 header'],
   11: ['ipv6-zero-payload-length', 'ipv6', 'IPv6 payload length 0 (jumbogram or offload); the frame length is used'],
   12: ['ipv6-extension-truncated', 'ipv6', 'the captured bytes end inside an IPv6 extension header'],
@@ -128,6 +129,7 @@ const WARNING_INFO: Record<number, readonly [string, string, string]> = {
   26: ['icmp-truncated', 'icmp', 'the captured bytes end inside the ICMP header'],
   27: ['icmp-beyond-ip-end', 'icmp', 'the ICMP header runs past the IP length'],
   28: ['vxlan-truncated', 'vxlan', 'the captured bytes end inside the VXLAN header'],
+  29: ['ipv6-length-exceeds-frame', 'ipv6', 'the IPv6 payload length runs past the end of the frame on the wire'],
 };
 
 /** Checksum verdicts: `ChecksumStatus` plus 'none' = the header carries no checksum (IPv6) or the sender sent none (UDP 0 over IPv4). */
@@ -643,7 +645,7 @@ function dissectIpv6(data: Uint8Array, o: number, limit: number, wireEnd: number
     ipEnd = wireEnd;
     d.ipLengthFromFrame = true;
   }
-  if (ipEnd > wireEnd) warn(d, DISSECT_WARNING.IP_LENGTH_EXCEEDS_FRAME, o + IPV6.PAYLOAD_LENGTH, payloadLength);
+  if (ipEnd > wireEnd) warn(d, DISSECT_WARNING.IPV6_LENGTH_EXCEEDS_FRAME, o + IPV6.PAYLOAD_LENGTH, payloadLength);
   d.l3Offset = o;
   d.ipVersion = 6;
   d.ipEnd = ipEnd;

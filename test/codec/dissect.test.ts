@@ -407,6 +407,17 @@ describe('dissect: damage becomes warnings', () => {
     expect(d.payloadLength).toBe(2);
   });
 
+  it('IPv6 payload length past the frame', () => {
+    const p = buildPacket({ link: { type: 'raw' }, ip: { version: 6, source: '::1', destination: '::2' }, transport: { type: 'udp', sourcePort: 1, destinationPort: 2 } });
+    p[4] = 0x01;
+    const d = run(p, LINKTYPE.RAW);
+    expect(hasDissectWarning(d, DISSECT_WARNING.IPV6_LENGTH_EXCEEDS_FRAME)).toBe(true);
+    expect(dissectWarnings(d)[0]).toMatchObject({ layer: 'ipv6', offset: 4, value: 0x108 });
+    expect(d.truncated).toBe(true);
+    // the UDP length (8) still lies inside the captured bytes, so its checksum can be checked
+    expect(d.l4Checksum).toBe('ok');
+  });
+
   it('IPv6 extension header overrunning the payload length', () => {
     const p = buildPacket({ link: { type: 'raw' }, ip: { version: 6, source: '::1', destination: '::2', extensions: [ipv6OptionsHeader(60, fromHex('0102 0000'))] }, transport: { type: 'udp', sourcePort: 1, destinationPort: 2 } });
     p[41] = 20;
