@@ -3,10 +3,12 @@ import type { Command } from 'commander';
 import type { Io } from '../cli.js';
 import { register as registerStats } from './stats.js';
 import { register as registerCraft } from './craft.js';
+import { register as registerSynproxyReplay } from './synproxy-replay.js';
 
 export function registerCommands(program: Command, io: Io): void {
   void program;
   void io;
   registerStats(program, io);
   registerCraft(program, io);
+  registerSynproxyReplay(program, io);
 }
