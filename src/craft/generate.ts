@@ -46,10 +46,14 @@ export function validateSpec(spec: unknown, where = 'spec'): CraftSpec {
   return s;
 }
 
-/** Output format: pcapng when asked, when OUT ends in .pcapng, or for --leg both. */
+/**
+ * Output format: pcapng when asked (--pcapng / "pcapng": true) or when OUT ends in .pcapng; on
+ * stdout (`-`) also when several interfaces are needed. Otherwise pcap (one interface only).
+ */
 export function outputIsPcapng(spec: CraftSpec, outPath: string): boolean {
   if (spec.pcapng !== undefined) return spec.pcapng;
-  return extname(outPath).toLowerCase() === '.pcapng' || spec.leg === 'both' || (spec.interfaces?.length ?? 1) > 1;
+  if (extname(outPath).toLowerCase() === '.pcapng') return true;
+  return outPath === '-' && (spec.leg === 'both' || (spec.interfaces?.length ?? 1) > 1);
 }
 
 class Clock {
