@@ -1,0 +1,645 @@
+/**
+ * `inject-toa`: put client-address carriers into a capture, as a load balancer would have.
+ *
+ * Two modes:
+ * - plain (default): the capture is the leg the carrier should appear on (typically LB -> backend);
+ *   addresses, ports and sequence numbers stay; only the carrier (and what DPVS does with it:
+ *   pruning, PROXY sequence shift, UOA shim, standalone packets) changes packets.
+ * - --fnat: a client-leg capture (client <-> VIP) becomes the backend leg (LIP <-> RS) through the
+ *   DPVS model: client->VIP packets through fnatInbound, VIP->client packets through
+ *   fnatOutboundInverse (the RS->LIP packets DPVS would have turned into them). --nat64 takes an
+ *   IPv6 client leg to an IPv4 backend (the link header is re-labelled).
+ *
+ * Formats (table FORMAT_TABLE): TCP-option carriers go through DPVS's insert + prune + retry
+ * (carrier-insert.ts / fnat.ts), the IP-layer TTGW carrier is inserted as the first IPv4 option or
+ * as an IPv6 destination-options header, UOA and PROXY go through the DPVS handlers (in plain mode
+ * with an identity connection: local = client, real = server, Δf = 0).
+ *
+ * Policies (--when): as DPVS's ToaWhen (fnat.ts), plus 'syn' (client SYNs only: Alibaba CDN).
+ * Without a SYN-ACK in the capture, fdata_seq (server ISN + 1) is taken from the first client ACK
+ * of the flow; without a SYN, the client ISN is the first client seq − 1 (both counted in the report).
+ */
+import type { Endpoint } from '../codec/addr.js';
+import { readU32 } from '../codec/bytes.js';
+import type { PacketRecord } from '../codec/capture-types.js';
+import { CliError } from '../codec/errors.js';
+import { fillIpv4Checksum } from '../codec/ipv4.js';
+import { IPPROTO } from '../codec/ipproto.js';
+import { TCP, TCP_FLAG } from '../codec/tcp.js';
+import { encodeIpv4OptionCarrier, encodeIpv6DestOptCarrier, encodeTcpCarrier } from '../carriers/index.js';
+import {
+  FnatResult,
+  createFnatConnection,
+  fnatInbound,
+  fnatOutboundInverse,
+  type FnatConnection,
+  type FnatOptions,
+  type ToaWhen,
+} from '../dpvs/fnat.js';
+import { ChecksumState, PacketLayout, checksumBegin, checksumEnd, parseLayout, type ChecksumMode } from '../dpvs/l4fix.js';
+import type { ToaError, ToaPlacement } from '../dpvs/toa-insert.js';
+import { ChecksumAudit } from './checksum-audit.js';
+import { InsertOutcome, insertDestinationOptions, insertIpv4Option, insertTcpCarrierWithFallback, type TcpInsertPolicy } from './carrier-insert.js';
+import type { PacketRewriter, RewriteEngine } from './engine.js';
+import { FlowTable, portAIsServer, type Flow, type SkipReason } from './flows.js';
+import { setLinkFamily, type FrameLayout } from './link.js';
+import type { RewriteSummary } from './summary.js';
+
+export type InjectWhen = ToaWhen | 'syn';
+export const INJECT_WHEN: readonly InjectWhen[] = ['dpvs', 'dpvs-legacy', 'lvs', 'handshake-ack', 'every', 'syn'];
+
+type Layer = 'tcp-option' | 'ip' | 'uoa' | 'proxy';
+
+interface FormatInfo {
+  layer: Layer;
+  defaultWhen: InjectWhen;
+  placement: ToaPlacement;
+  description: string;
+}
+
+/** Every --format: where the carrier goes, its default policy and what it is. */
+export const FORMAT_TABLE = Object.freeze({
+  dpvs: { layer: 'tcp-option', defaultWhen: 'dpvs', placement: 'first', description: 'DPVS TOA 254/8 (IPv4 client) or 254/20 (IPv6 client, NAT64 too)' },
+  lvs: { layer: 'tcp-option', defaultWhen: 'lvs', placement: 'first', description: 'Alibaba LVS FULLNAT: 254/8, IPv6 client 253/20; SYN and pre-data segments' },
+  tencent: { layer: 'tcp-option', defaultWhen: 'dpvs', placement: 'first', description: 'Tencent CLB/TGW 200/8 (IPv4 clients)' },
+  ucloud: { layer: 'tcp-option', defaultWhen: 'dpvs', placement: 'first', description: 'UCloud ULB 200/8 (IPv4 clients)' },
+  jd: { layer: 'tcp-option', defaultWhen: 'handshake-ack', placement: 'last', description: 'JD Jupiter 200/8 after the existing options, handshake ACK only' },
+  'alibaba-vtoa': { layer: 'tcp-option', defaultWhen: 'dpvs', placement: 'first', description: 'Alibaba Cloud vtoa: 254/8 followed by 250/8 (VIP); IPv6 client 254/20' },
+  'alibaba-vtoa-vpc': { layer: 'tcp-option', defaultWhen: 'dpvs', placement: 'first', description: 'Alibaba Cloud vtoa VPC: 252/20 (IPv6 client: 249/40); --vpc-id' },
+  'alibaba-cdn': { layer: 'tcp-option', defaultWhen: 'syn', placement: 'first', description: 'Alibaba CDN 28/7 (IPv6: 28/19) on the client SYN' },
+  ttgw: { layer: 'ip', defaultWhen: 'every', placement: 'first', description: 'ByteDance TTGW: IPv4 option 31 or IPv6 destination option, every client->server packet' },
+  'uoa-opp': { layer: 'uoa', defaultWhen: 'every', placement: 'first', description: 'DPVS UOA opp shim (protocol 248), first 3 client UDP packets' },
+  'uoa-ipo': { layer: 'uoa', defaultWhen: 'every', placement: 'first', description: 'DPVS UOA IPv4 option 31/8, first 3 client UDP packets' },
+  'proxy-v1': { layer: 'proxy', defaultWhen: 'dpvs', placement: 'first', description: 'PROXY v1 in the first data segment, later seq/ack shifted' },
+  'proxy-v2': { layer: 'proxy', defaultWhen: 'dpvs', placement: 'first', description: 'PROXY v2 in the first data segment (UDP: first datagram)' },
+} satisfies Record<string, FormatInfo>);
+
+export type InjectFormat = keyof typeof FORMAT_TABLE;
+export const INJECT_FORMATS = Object.keys(FORMAT_TABLE) as InjectFormat[];
+
+export interface FnatSetup {
+  local: Uint8Array;
+  /** First local port (incremented per connection), or null: the client's own port. */
+  localPort: number | null;
+  real: Uint8Array;
+  realPort: number;
+  /** F, or null: F = the client ISN (Δf = 0). */
+  fnatIsn: number | null;
+  nat64: boolean;
+  wscaleRs: number;
+  wscaleVs: number;
+}
+
+export interface InjectOptions {
+  format: InjectFormat;
+  /** null: the format's default policy. */
+  when: InjectWhen | null;
+  client: Endpoint | null;
+  server: Endpoint | null;
+  mtu: number;
+  prune: boolean;
+  checksum: ChecksumMode;
+  vpcId: number;
+  fnat: FnatSetup | null;
+}
+
+const SYN_ACK = TCP_FLAG.SYN | TCP_FLAG.ACK;
+
+function skipReasonOf(error: ToaError | null): SkipReason {
+  switch (error) {
+    case 'FRAG':
+    case 'NOROOM':
+    case 'NOROUTE':
+    case 'NOTSUPP':
+      return error;
+    default:
+      return 'NOROOM';
+  }
+}
+
+/** Per-flow handler options for the DPVS model (built once per flow). */
+interface FlowHandlerOptions {
+  good: FnatOptions;
+  bad: FnatOptions;
+}
+
+export class InjectRewriter implements PacketRewriter {
+  readonly flows = new FlowTable();
+  private readonly layout = new PacketLayout();
+  private readonly audit = new ChecksumAudit();
+  private readonly checksumState = new ChecksumState();
+  private readonly outcome = new InsertOutcome();
+  private readonly result = new FnatResult();
+  private readonly info: FormatInfo;
+  private readonly when: InjectWhen;
+  private readonly policy: TcpInsertPolicy;
+  private readonly handlerOptions = new Map<Flow, FlowHandlerOptions>();
+  private readonly ipCarriers = new Map<Flow, Uint8Array>();
+  private connectionsCreated = 0;
+  private summary!: RewriteSummary;
+
+  constructor(private readonly options: InjectOptions) {
+    this.info = FORMAT_TABLE[options.format];
+    this.when = options.when ?? this.info.defaultWhen;
+    this.policy = { mtu: options.mtu, placement: this.info.placement, legacy: this.when === 'dpvs-legacy', prune: options.prune };
+  }
+
+  rewrite(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine): number {
+    this.summary = engine.summary;
+    const s = engine.summary;
+    const data = rec.data;
+    const layout = this.layout;
+    const status = parseLayout(data, frame.l3, frame.ipCaptured, layout);
+    if (status === 'fragment') {
+      s.fragmentsPassed++;
+      return -1;
+    }
+    if (status !== 'ok') {
+      s.unparsedPassed++;
+      return -1;
+    }
+    const protocol = layout.protocol;
+    if (protocol !== IPPROTO.TCP && protocol !== IPPROTO.UDP) {
+      s.otherProtocolPassed++;
+      return -1;
+    }
+    const flows = this.flows;
+    const flow = flows.lookup(protocol, data, frame.l3, layout.af, layout.l4);
+    if (flows.created) this.decideSides(flow);
+    const forward = flows.lastForward;
+    const l4 = layout.l4;
+    let flags = 0;
+    if (protocol === IPPROTO.TCP) {
+      flags = data[l4 + TCP.FLAGS]!;
+      if ((flags & TCP_FLAG.SYN) !== 0) {
+        const clientIsA = (flags & TCP_FLAG.ACK) === 0 ? forward : !forward;
+        if (flow.sideFrom !== 'syn' || flow.clientIsA !== clientIsA) {
+          if (flow.clientIsA !== clientIsA) this.forgetFlowCarriers(flow);
+          flow.clientIsA = clientIsA;
+          flow.sideFrom = 'syn';
+        }
+      }
+    }
+    const fromClient = forward === flow.clientIsA;
+    if (fromClient) flow.packetsClientToServer++;
+    else flow.packetsServerToClient++;
+    if (protocol === IPPROTO.TCP) this.trackTcp(flow, data, l4, flags, fromClient);
+    if (this.options.fnat !== null) return this.fnatPacket(rec, frame, engine, flow, fromClient, flags);
+    return this.plainPacket(rec, frame, engine, flow, fromClient, flags);
+  }
+
+  finish(summary: RewriteSummary): void {
+    summary.flows = this.flows.size;
+    let ports = 0;
+    for (const f of this.flows.flows) if (f.sideFrom === 'ports') ports++;
+    summary.flowsSideFromPorts = ports;
+  }
+
+  // ---------------------------------------------------------------- flow state
+
+  private decideSides(flow: Flow): void {
+    const server = this.options.server;
+    if (server !== null) {
+      const matchA = sameAddress(flow.addressA, server.address) && (server.port === null || server.port === flow.portA);
+      const matchB = sameAddress(flow.addressB, server.address) && (server.port === null || server.port === flow.portB);
+      if (matchA !== matchB) {
+        flow.clientIsA = matchB;
+        flow.sideFrom = 'server-option';
+        return;
+      }
+    }
+    flow.clientIsA = !portAIsServer(flow.portA, flow.portB);
+    flow.sideFrom = 'ports';
+  }
+
+  private forgetFlowCarriers(flow: Flow): void {
+    flow.carrier = null;
+    flow.resetConnectionState();
+    this.handlerOptions.delete(flow);
+    this.ipCarriers.delete(flow);
+  }
+
+  /** Client ISN and fdata_seq as the capture shows them (client-leg numbering). */
+  private trackTcp(flow: Flow, data: Uint8Array, l4: number, flags: number, fromClient: boolean): void {
+    const seq = readU32(data, l4 + TCP.SEQ);
+    if (fromClient) {
+      if ((flags & SYN_ACK) === TCP_FLAG.SYN) {
+        if (flow.clientIsnKnown && seq !== flow.clientIsn) {
+          // a new connection on the same 4-tuple
+          this.forgetFlowCarriers(flow);
+        }
+        flow.clientIsn = seq;
+        flow.clientIsnKnown = true;
+        return;
+      }
+      if (!flow.clientIsnKnown) {
+        flow.clientIsn = (seq - 1) >>> 0;
+        flow.clientIsnKnown = true;
+      }
+      if (!flow.fdataKnown && (flags & TCP_FLAG.ACK) !== 0 && (flags & TCP_FLAG.SYN) === 0) {
+        flow.fdataSeq = readU32(data, l4 + TCP.ACK);
+        flow.fdataKnown = true;
+        flow.fdataGuessed = true;
+      }
+    } else if ((flags & SYN_ACK) === SYN_ACK) {
+      flow.fdataSeq = (seq + 1) >>> 0;
+      flow.fdataKnown = true;
+      flow.fdataGuessed = false;
+    }
+  }
+
+  private eligible(flow: Flow, flags: number, seq: number, ack: number): boolean {
+    const syn = (flags & TCP_FLAG.SYN) !== 0;
+    const rst = (flags & TCP_FLAG.RST) !== 0;
+    const fin = (flags & TCP_FLAG.FIN) !== 0;
+    const dataAck = flow.fdataKnown && ack === flow.fdataSeq;
+    switch (this.when) {
+      case 'dpvs':
+        return dataAck && !syn && !rst;
+      case 'dpvs-legacy':
+        return (syn && !rst) || (dataAck && !syn && !rst);
+      case 'lvs':
+        return (syn && !rst) || (dataAck && !syn && !rst && !fin);
+      case 'handshake-ack':
+        return dataAck && !syn && !rst && (flags & TCP_FLAG.ACK) !== 0 && seq === ((flow.clientIsn + 1) >>> 0);
+      case 'every':
+        return true;
+      case 'syn':
+        return syn && (flags & TCP_FLAG.ACK) === 0;
+      default:
+        return false;
+    }
+  }
+
+  private carriedAddress(flow: Flow): Uint8Array {
+    return this.options.client?.address ?? flow.clientAddress;
+  }
+  private carriedPort(flow: Flow): number {
+    return this.options.client?.port ?? flow.clientPort;
+  }
+
+  /** The TCP option bytes of this flow's carrier, or null when the format has none for its family. */
+  private tcpCarrier(flow: Flow): Uint8Array | null {
+    if (flow.carrier !== null) return flow.carrier;
+    const address = this.carriedAddress(flow);
+    const port = this.carriedPort(flow);
+    const v6 = address.length === 16;
+    const fields = { clientAddress: address, clientPort: port, virtualAddress: flow.serverAddress, virtualPort: flow.serverPort, vpcId: this.options.vpcId };
+    let bytes: Uint8Array | null;
+    switch (this.options.format) {
+      case 'dpvs':
+        bytes = encodeTcpCarrier(v6 ? 'toa-v6' : 'toa-v4', fields);
+        break;
+      case 'lvs':
+        bytes = encodeTcpCarrier(v6 ? 'toa-v6-253' : 'toa-v4', fields);
+        break;
+      case 'tencent':
+      case 'ucloud':
+      case 'jd':
+        bytes = v6 ? null : encodeTcpCarrier('toa-v4-200', fields);
+        break;
+      case 'alibaba-vtoa':
+        if (v6) bytes = encodeTcpCarrier('toa-v6', fields);
+        else if (flow.serverAddress.length !== 4) bytes = null;
+        else bytes = concat(encodeTcpCarrier('toa-v4', fields), encodeTcpCarrier('alibaba-vtoa-vip', fields));
+        break;
+      case 'alibaba-vtoa-vpc':
+        bytes = flow.serverAddress.length !== address.length ? null : encodeTcpCarrier(v6 ? 'alibaba-vtoa-vpc-v6' : 'alibaba-vtoa-vpc', fields);
+        break;
+      case 'alibaba-cdn':
+        bytes = encodeTcpCarrier(v6 ? 'alibaba-cdn-v6' : 'alibaba-cdn-v4', fields);
+        break;
+      default:
+        bytes = null;
+    }
+    flow.carrier = bytes;
+    return bytes;
+  }
+
+  /** TTGW bytes for a packet of family `af` (IPv4 option or whole IPv6 destination-options header). */
+  private ipCarrier(flow: Flow, af: 4 | 6): Uint8Array | null {
+    let bytes = this.ipCarriers.get(flow);
+    if (bytes !== undefined) return bytes;
+    const address = this.carriedAddress(flow);
+    const fields = { clientAddress: address, clientPort: this.carriedPort(flow), virtualAddress: flow.serverAddress, virtualPort: flow.serverPort };
+    if (flow.serverAddress.length !== address.length) return null;
+    bytes = af === 4 ? encodeIpv4OptionCarrier('ttgw-v4', fields) : encodeIpv6DestOptCarrier('ttgw-v6', fields);
+    this.ipCarriers.set(flow, bytes);
+    return bytes;
+  }
+
+  private count(flow: Flow, inserted: boolean, reason: SkipReason): void {
+    if (inserted) {
+      this.summary.carriersInserted++;
+      flow.carriersInserted++;
+    } else {
+      this.summary.skipped[reason]++;
+      flow.skip(reason);
+    }
+  }
+
+  // ---------------------------------------------------------------- plain mode
+
+  private plainPacket(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, fromClient: boolean, flags: number): number {
+    const layer = this.info.layer;
+    const tcp = flow.protocol === IPPROTO.TCP;
+    if (layer === 'tcp-option') {
+      if (!tcp || !fromClient) return -1;
+      const l4 = this.layout.l4;
+      const seq = readU32(rec.data, l4 + TCP.SEQ);
+      const ack = readU32(rec.data, l4 + TCP.ACK);
+      if (!this.eligible(flow, flags, seq, ack)) {
+        this.count(flow, false, 'not-eligible');
+        return -1;
+      }
+      const carrier = this.tcpCarrier(flow);
+      if (carrier === null) {
+        this.count(flow, false, 'family');
+        return -1;
+      }
+      return this.insertTcp(rec, frame, engine, flow, carrier, (flags & TCP_FLAG.SYN) !== 0);
+    }
+    if (layer === 'ip') {
+      if (!fromClient) return -1;
+      if (tcp) {
+        const l4 = this.layout.l4;
+        if (!this.eligible(flow, flags, readU32(rec.data, l4 + TCP.SEQ), readU32(rec.data, l4 + TCP.ACK))) {
+          this.count(flow, false, 'not-eligible');
+          return -1;
+        }
+      }
+      return this.insertIp(rec, frame, engine, flow);
+    }
+    // UOA and PROXY: the DPVS handlers with an identity connection
+    if (layer === 'uoa' && tcp) return -1;
+    if (layer === 'proxy' && !tcp && this.options.format !== 'proxy-v2') return -1;
+    const conn = this.identityConnection(flow);
+    if (fromClient) {
+      if (tcp) {
+        if ((flags & TCP_FLAG.SYN) !== 0) return -1; // never touched (DPVS would only strip its timestamp)
+        if (!conn.proxyProtocolSent) {
+          const l4 = this.layout.l4;
+          const seq = readU32(rec.data, l4 + TCP.SEQ);
+          const ack = readU32(rec.data, l4 + TCP.ACK);
+          const first = ack === conn.fdataSeq && (flags & TCP_FLAG.RST) === 0 && seq === ((flow.clientIsn + 1) >>> 0) && this.layout.payloadLength > 0;
+          if (!first) return -1;
+        }
+      } else if (conn.uoaMode !== 'off' ? conn.uoaSent >= conn.uoaMaxTrail : conn.proxyProtocolSent) {
+        return -1;
+      }
+      return this.throughInbound(rec, frame, engine, flow, conn);
+    }
+    if (!tcp || !conn.proxyProtocolSent || (flags & TCP_FLAG.SYN) !== 0) return -1;
+    return this.throughOutboundInverse(rec, frame, engine, flow, conn);
+  }
+
+  private identityConnection(flow: Flow): FnatConnection {
+    let conn = flow.connection;
+    if (conn === null) {
+      const format = this.options.format;
+      conn = createFnatConnection({
+        client: this.carriedAddress(flow),
+        clientPort: this.carriedPort(flow),
+        vip: flow.serverAddress,
+        vipPort: flow.serverPort,
+        local: flow.clientAddress,
+        localPort: flow.clientPort,
+        real: flow.serverAddress,
+        realPort: flow.serverPort,
+        fnatIsn: flow.clientIsn,
+        clientIsn: flow.clientIsn,
+        fdataSeq: flow.fdataSeq,
+        proxyProtocol: format === 'proxy-v1' ? 1 : format === 'proxy-v2' ? 2 : 0,
+        uoaMode: format === 'uoa-opp' ? 'opp' : format === 'uoa-ipo' ? 'ipo' : 'off',
+        toaWhen: 'off',
+      });
+      // a client address family other than the packets' (--client override) cannot use the handlers
+      flow.connection = conn;
+    }
+    if (!conn.proxyProtocolSent) {
+      conn.fnatIsn = flow.clientIsn;
+      conn.fdataSeq = flow.fdataSeq;
+    }
+    return conn;
+  }
+
+  private beginCopy(rec: PacketRecord, engine: RewriteEngine): Uint8Array {
+    const buf = engine.copyFrame(rec);
+    this.audit.audit(buf, this.layout);
+    return buf;
+  }
+
+  private noteChecksums(cut: boolean): void {
+    if (this.audit.bad) this.summary.badChecksumsKept++;
+    if (cut && this.options.checksum !== 'keep') this.summary.truncatedIncremental++;
+  }
+
+  private insertTcp(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, carrier: Uint8Array, isSyn: boolean): number {
+    const layout = this.layout;
+    const buf = this.beginCopy(rec, engine);
+    const cut = !layout.complete;
+    const cs = this.checksumState;
+    checksumBegin(buf, layout, this.audit.transportBad ? 'incremental' : this.options.checksum, cs);
+    const outcome = this.outcome;
+    const ok = insertTcpCarrierWithFallback(buf, layout, carrier, isSyn, this.policy, outcome);
+    this.count(flow, ok, skipReasonOf(outcome.error));
+    if (outcome.pruned > 0 || outcome.nopped > 0) this.summary.prunedPackets++;
+    if (!ok && outcome.pruned === 0 && outcome.nopped === 0 && sameBytes(buf, rec.data, frame.l3, frame.l3 + frame.ipCaptured)) return -1;
+    if (!ok && outcome.pruned === 0 && outcome.nopped === 0) this.summary.prunedPackets++; // rewritten in place by prune (TV-4)
+    checksumEnd(buf, layout, cs);
+    this.audit.restoreIpv4Error(buf, frame.l3);
+    this.noteChecksums(cut);
+    return engine.finishFrame(rec, layout.captured);
+  }
+
+  private insertIp(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow): number {
+    const layout = this.layout;
+    const bytes = this.ipCarrier(flow, layout.af);
+    if (bytes === null) {
+      this.count(flow, false, 'family');
+      return -1;
+    }
+    const buf = this.beginCopy(rec, engine);
+    const status = layout.af === 4 ? insertIpv4Option(buf, layout, bytes, this.options.mtu) : insertDestinationOptions(buf, layout, bytes, this.options.mtu);
+    if (status !== 'inserted') {
+      this.count(flow, false, status);
+      return -1;
+    }
+    this.count(flow, true, 'not-eligible');
+    // an IP-layer insertion leaves the pseudo-header (addresses, protocol, L4 length) as it was:
+    // the transport checksum stays valid (or stays wrong) as it is
+    if (layout.af === 4) {
+      fillIpv4Checksum(buf, frame.l3);
+      this.audit.restoreIpv4Error(buf, frame.l3);
+    }
+    if (this.audit.bad) this.summary.badChecksumsKept++;
+    return engine.finishFrame(rec, layout.captured);
+  }
+
+  private handlerOptionsFor(flow: Flow): FlowHandlerOptions {
+    let o = this.handlerOptions.get(flow);
+    if (o === undefined) {
+      const info = this.info;
+      const carrier = info.layer === 'tcp-option' && this.options.format !== 'dpvs' ? this.tcpCarrier(flow) : null;
+      const when: ToaWhen = info.layer !== 'tcp-option' ? 'off' : this.when === 'syn' ? 'off' : this.when;
+      const base: FnatOptions = { mtu: this.options.mtu, when, carrier, placement: info.placement };
+      o = { good: { ...base, checksum: this.options.checksum }, bad: { ...base, checksum: 'incremental' } };
+      this.handlerOptions.set(flow, o);
+    }
+    return o;
+  }
+
+  private throughInbound(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, conn: FnatConnection): number {
+    const buf = this.beginCopy(rec, engine);
+    const cut = !this.layout.complete;
+    const o = this.handlerOptionsFor(flow);
+    const options = this.audit.transportBad ? o.bad : o.good;
+    const r = fnatInbound(conn, buf, frame.l3, frame.ipCaptured, options, this.result);
+    return this.afterHandler(rec, frame, engine, flow, r, cut, true);
+  }
+
+  private throughOutboundInverse(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, conn: FnatConnection): number {
+    const buf = this.beginCopy(rec, engine);
+    const cut = !this.layout.complete;
+    const o = this.handlerOptionsFor(flow);
+    const r = fnatOutboundInverse(conn, buf, frame.l3, frame.ipCaptured, this.audit.transportBad ? o.bad : o.good, this.result);
+    return this.afterHandler(rec, frame, engine, flow, r, cut, false);
+  }
+
+  /** Counting, link re-labelling, standalone packets and the trailer after a DPVS handler. */
+  private afterHandler(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, r: FnatResult, cut: boolean, inbound: boolean): number {
+    const s = this.summary;
+    if (r.status !== 'ok') {
+      if (r.status === 'fragment') s.fragmentsPassed++;
+      else s.unparsedPassed++;
+      return -1;
+    }
+    const buf = engine.scratch;
+    if (inbound) {
+      if (r.toa === 'inserted') this.count(flow, true, 'not-eligible');
+      else if (r.toa === 'failed') this.count(flow, false, skipReasonOf(r.toaError));
+      else if (r.toa === 'not-eligible') this.count(flow, false, 'not-eligible');
+      if (r.pruned > 0 || r.toaNopped > 0) s.prunedPackets++;
+      if (r.uoa === 'inserted' || r.proxyProtocol === 'inserted') this.count(flow, true, 'not-eligible');
+      if (r.uoa === 'skipped') this.count(flow, false, 'family');
+      if (r.proxyProtocol === 'failed') this.count(flow, false, 'FRAG');
+    }
+    const newAf = r.layout.af;
+    if (newAf !== frame.af && !setLinkFamily(buf, rec.linkType, frame, newAf)) {
+      throw new CliError(`packet ${rec.index}: link type ${rec.linkType} fixes the IP version, so the NAT64 translation cannot be written in it`, 1);
+    }
+    if (inbound && this.info.layer === 'ip' && this.options.fnat !== null) {
+      // TTGW after the translation (not a DPVS feature; a TTGW-style LB in front of the backend)
+      const bytes = this.ipCarrier(flow, newAf);
+      if (bytes !== null) {
+        const st = newAf === 4 ? insertIpv4Option(buf, r.layout, bytes, this.options.mtu) : insertDestinationOptions(buf, r.layout, bytes, this.options.mtu);
+        if (st === 'inserted') {
+          this.count(flow, true, 'not-eligible');
+          if (newAf === 4) fillIpv4Checksum(buf, frame.l3);
+          r.newLength = r.layout.captured;
+        } else this.count(flow, false, st);
+      } else this.count(flow, false, 'family');
+    }
+    if (frame.af === 4 && newAf === 4) this.audit.restoreIpv4Error(buf, frame.l3);
+    if (r.standaloneLength > 0) {
+      engine.writeExtra(rec, buf, frame.l3, r.standalone);
+      flow.standalonePackets++;
+      if (r.uoa === 'standalone') {
+        s.standaloneUoa++;
+        this.count(flow, true, 'not-eligible');
+      } else {
+        s.standaloneProxy++;
+        this.count(flow, true, 'not-eligible');
+      }
+    }
+    this.noteChecksums(cut);
+    return engine.finishFrame(rec, r.newLength);
+  }
+
+  // ---------------------------------------------------------------- --fnat mode
+
+  private fnatConnection(flow: Flow, fromClient: boolean, flags: number, data: Uint8Array): FnatConnection {
+    let conn = flow.connection;
+    if (conn !== null) return conn;
+    const fnat = this.options.fnat!;
+    let localPort = flow.clientPort;
+    if (fnat.localPort !== null) {
+      localPort = fnat.localPort + this.connectionsCreated;
+      if (localPort > 65535) localPort = 1024 + ((localPort - 1024) % (65536 - 1024));
+    }
+    this.connectionsCreated++;
+    const format = this.options.format;
+    conn = createFnatConnection({
+      client: this.carriedAddress(flow),
+      clientPort: this.carriedPort(flow),
+      vip: flow.serverAddress,
+      vipPort: flow.serverPort,
+      local: fnat.local,
+      localPort,
+      real: fnat.real,
+      realPort: fnat.realPort,
+      fnatIsn: fnat.fnatIsn ?? undefined,
+      fdataSeq: flow.fdataSeq,
+      wscaleRs: fnat.wscaleRs,
+      wscaleVs: fnat.wscaleVs,
+      proxyProtocol: format === 'proxy-v1' ? 1 : format === 'proxy-v2' ? 2 : 0,
+      uoaMode: format === 'uoa-opp' ? 'opp' : format === 'uoa-ipo' ? 'ipo' : 'off',
+      toaWhen: this.when === 'syn' ? 'off' : this.when,
+    });
+    const clientSyn = fromClient && (flags & SYN_ACK) === TCP_FLAG.SYN;
+    if (fnat.fnatIsn === null) {
+      // identity sequence space: F = c_isn, Δf = 0
+      conn.fnatIsn = flow.clientIsn;
+      conn.fnatIsnSet = true;
+      conn.fnatDelta = 0;
+    } else if (!clientSyn && flow.protocol === IPPROTO.TCP) {
+      // no SYN seen: Δf from the guessed client ISN
+      conn.fnatIsnSet = true;
+      conn.fnatDelta = (fnat.fnatIsn - flow.clientIsn) >>> 0;
+    }
+    void data;
+    flow.connection = conn;
+    return conn;
+  }
+
+  private fnatPacket(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, fromClient: boolean, flags: number): number {
+    const conn = this.fnatConnection(flow, fromClient, flags, rec.data);
+    // fdata_seq in client-leg numbering (the same on both legs without SYN proxy)
+    conn.fdataSeq = flow.fdataKnown ? flow.fdataSeq : 0;
+    if (fromClient) {
+      const o = this.handlerOptionsFor(flow);
+      if (this.when === 'syn' && this.info.layer === 'tcp-option') {
+        const synOnly = (flags & SYN_ACK) === TCP_FLAG.SYN;
+        o.good.when = synOnly ? 'every' : 'off';
+        o.bad.when = o.good.when;
+      }
+      if (this.options.fnat!.fnatIsn === null && (flags & SYN_ACK) === TCP_FLAG.SYN) conn.fnatIsn = flow.clientIsn;
+      return this.throughInbound(rec, frame, engine, flow, conn);
+    }
+    const n = this.throughOutboundInverse(rec, frame, engine, flow, conn);
+    if ((flags & SYN_ACK) === SYN_ACK) {
+      flow.fdataSeq = conn.fdataSeq;
+      flow.fdataKnown = true;
+      flow.fdataGuessed = false;
+    }
+    return n;
+  }
+}
+
+function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

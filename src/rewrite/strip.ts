@@ -1,0 +1,402 @@
+/**
+ * `strip`: remove client-address carriers from a capture.
+ *
+ * Every carrier the PacketInspector recognises (src/analysis/inspect.ts), or only those selected
+ * with --kinds, is removed where it sits:
+ *   - TCP option: the option and the NOP padding that made it 4-byte aligned (the inverse of a
+ *     DPVS-style insert); with --nop it is overwritten with NOPs instead (what DPVS does to
+ *     client-supplied TOA), and also when no aligned span can be cut;
+ *   - IPv4 option: cut (IHL shrinks) when 4-byte aligned (with adjacent NOPs), else NOPs;
+ *   - IPv6 destination option: the whole destination-options header when it holds nothing else
+ *     (the previous next-header takes its value), else the option becomes PadN;
+ *   - opp shim (protocol 248): cut, the IP protocol / next header becomes the shim's next protocol;
+ *   - PROXY v1/v2 (and SPP) at the start of a payload: cut; for TCP the sequence shift is undone
+ *     for the rest of the connection (sender's seq and the peer's ack and SACK edges after the
+ *     header's seq shrink by the header length); for UDP the UDP length shrinks.
+ * Lengths and checksums as in inject (l4fix.ts checksumBegin/End, bad checksums kept bad).
+ * Encapsulated packets (VXLAN, IP-in-IP) and ICMP-carried notifications pass unchanged.
+ */
+import { readU16, readU32, writeU16, writeU32 } from '../codec/bytes.js';
+import type { PacketRecord } from '../codec/capture-types.js';
+import { CliError } from '../codec/errors.js';
+import { IPV4 } from '../codec/ipv4.js';
+import { IPV6 } from '../codec/ipv6.js';
+import { IPPROTO } from '../codec/ipproto.js';
+import { TCP, TCP_FLAG, TCP_OPTION } from '../codec/tcp.js';
+import { UDP } from '../codec/udp.js';
+import { PacketInspector } from '../analysis/inspect.js';
+import { parseKindSpec, type Carrier, type KindFilter } from '../carriers/index.js';
+import { sackAdjust } from '../dpvs/fnat.js';
+import { ChecksumState, PacketLayout, checksumBegin, checksumEnd, closeGap, parseLayout, type ChecksumMode } from '../dpvs/l4fix.js';
+import { removeOptionAt } from '../dpvs/toa-insert.js';
+import { ChecksumAudit } from './checksum-audit.js';
+import type { PacketRewriter, RewriteEngine } from './engine.js';
+import { FlowTable, type Flow } from './flows.js';
+import type { FrameLayout } from './link.js';
+import type { RewriteSummary } from './summary.js';
+
+export interface StripOptions {
+  /** --kinds: null = every carrier. */
+  kinds: string | null;
+  nop: boolean;
+  checksum: ChecksumMode;
+}
+
+/** Which carriers a --kinds spec selects. */
+export interface StripSelection {
+  tcpFilter: KindFilter | undefined;
+  tcp: boolean;
+  ipv4: boolean;
+  dstopt: boolean;
+  opp: boolean;
+  proxyV1: boolean;
+  proxyV2: boolean;
+  spp: boolean;
+  formats: Set<string>;
+}
+
+const WORDS: Record<string, (keyof Omit<StripSelection, 'tcpFilter' | 'formats'>)[]> = {
+  tcp: ['tcp'],
+  'tcp-option': ['tcp'],
+  ip: ['ipv4', 'dstopt'],
+  'ipv4-option': ['ipv4'],
+  ipv4: ['ipv4'],
+  dstopt: ['dstopt'],
+  'ipv6-dstopt': ['dstopt'],
+  opp: ['opp'],
+  uoa: ['opp', 'ipv4'],
+  proxy: ['proxyV1', 'proxyV2'],
+  'proxy-v1': ['proxyV1'],
+  'proxy-v2': ['proxyV2'],
+  spp: ['spp'],
+};
+
+/**
+ * Parse --kinds for strip: comma-separated items, each a carrier place (tcp, ipv4-option,
+ * ipv6-dstopt, opp, proxy, proxy-v1, proxy-v2, spp, uoa = opp + IPv4 options), a registry format
+ * name (toa-v4, ttgw-v4, ...) or TCP KIND / KIND:LENGTH pairs as in decode (254:8, 200).
+ */
+export function parseStripKinds(spec: string | null): StripSelection {
+  const all = spec === null;
+  const sel: StripSelection = { tcpFilter: undefined, tcp: all, ipv4: all, dstopt: all, opp: all, proxyV1: all, proxyV2: all, spp: all, formats: new Set() };
+  if (spec === null) return sel;
+  const numeric: string[] = [];
+  for (const raw of spec.split(',')) {
+    const item = raw.trim().toLowerCase();
+    if (item === '') continue;
+    if (/^\d/.test(item)) numeric.push(item);
+    else if (WORDS[item]) for (const k of WORDS[item]!) sel[k] = true;
+    else if (/^[a-z0-9-]+$/.test(item)) sel.formats.add(item);
+    else throw new CliError(`--kinds item '${item}' is not a carrier place, format name or KIND[:LENGTH]`, 2);
+  }
+  if (numeric.length > 0) {
+    sel.tcpFilter = parseKindSpec(numeric.join(','));
+    sel.tcp = true;
+  }
+  if (!sel.tcp && !sel.ipv4 && !sel.dstopt && !sel.opp && !sel.proxyV1 && !sel.proxyV2 && !sel.spp && sel.formats.size === 0) {
+    throw new CliError('--kinds selects nothing', 2);
+  }
+  return sel;
+}
+
+function selected(sel: StripSelection, c: Carrier): boolean {
+  if (sel.formats.has(c.format)) return true;
+  switch (c.carrier) {
+    case 'tcp-option':
+      return sel.tcp;
+    case 'ipv4-option':
+      return sel.ipv4;
+    case 'ipv6-dstopt':
+      return sel.dstopt;
+    case 'opp':
+      return sel.opp;
+    case 'proxy-v1':
+      return sel.proxyV1;
+    case 'proxy-v2':
+      return sel.proxyV2;
+    case 'spp':
+      return sel.spp;
+    default:
+      return false;
+  }
+}
+
+const PROXY_V1_FIRST = 0x50; // 'P'
+const PROXY_V2_FIRST = 0x0d;
+const SPP_FIRST = 0x56;
+
+function seqAfter(a: number, b: number): boolean {
+  return ((a - b) | 0) > 0;
+}
+
+/** True when the options hold a kind other than EOL, NOP, MSS, WS, SACK-permitted, SACK, timestamps (or are malformed). */
+function unusualOption(data: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end) {
+    const kind = data[i]!;
+    if (kind === TCP_OPTION.EOL) return false;
+    if (kind === TCP_OPTION.NOP) {
+      i++;
+      continue;
+    }
+    if (kind !== TCP_OPTION.MSS && kind !== TCP_OPTION.WSCALE && kind !== TCP_OPTION.SACK_PERMITTED && kind !== TCP_OPTION.SACK && kind !== TCP_OPTION.TIMESTAMP) return true;
+    if (i + 1 >= end) return true;
+    const length = data[i + 1]!;
+    if (length < 2) return true;
+    i += length;
+  }
+  return false;
+}
+
+function byOffsetDescending(a: Carrier, b: Carrier): number {
+  return b.offset - a.offset;
+}
+
+export class StripRewriter implements PacketRewriter {
+  private readonly inspector: PacketInspector;
+  private readonly selection: StripSelection;
+  private readonly layout = new PacketLayout();
+  private readonly audit = new ChecksumAudit();
+  private readonly checksumState = new ChecksumState();
+  private readonly flows = new FlowTable();
+  private proxyFlows = 0;
+  private readonly picked: Carrier[] = [];
+  private summary!: RewriteSummary;
+
+  constructor(private readonly options: StripOptions) {
+    this.selection = parseStripKinds(options.kinds);
+    this.inspector = new PacketInspector({ checksums: false, kinds: this.selection.tcpFilter, payload: true });
+  }
+
+  finish(summary: RewriteSummary): void {
+    summary.flows = this.flows.size;
+  }
+
+  /** Cheap test: could this packet hold a carrier at all? */
+  private mayCarry(data: Uint8Array, layout: PacketLayout): boolean {
+    if (layout.af === 4 ? layout.ipHeaderLength > IPV4.MIN_HEADER : layout.hasExtensionHeaders) return true;
+    const protocol = layout.protocol;
+    if (protocol === IPPROTO.OPP) return true;
+    if (protocol === IPPROTO.TCP && layout.l4HeaderLength > TCP.MIN_HEADER && unusualOption(data, layout.l4 + TCP.MIN_HEADER, layout.l4 + layout.l4HeaderLength)) return true;
+    if ((protocol === IPPROTO.TCP || protocol === IPPROTO.UDP) && layout.payloadLength > 0) {
+      const at = layout.l4 + layout.l4HeaderLength;
+      if (at < layout.end) {
+        const b = data[at]!;
+        return b === PROXY_V1_FIRST || b === PROXY_V2_FIRST || b === SPP_FIRST;
+      }
+    }
+    return false;
+  }
+
+  rewrite(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine): number {
+    this.summary = engine.summary;
+    const s = engine.summary;
+    const data = rec.data;
+    const layout = this.layout;
+    const status = parseLayout(data, frame.l3, frame.ipCaptured, layout);
+    if (status === 'fragment') {
+      s.fragmentsPassed++;
+      return -1;
+    }
+    if (status !== 'ok') {
+      s.unparsedPassed++;
+      return -1;
+    }
+    const picked = this.picked;
+    picked.length = 0;
+    if (this.mayCarry(data, layout)) {
+      const inspector = this.inspector;
+      inspector.inspect(data, rec.linkType, rec.originalLength);
+      const d = inspector.d;
+      if (d.encapsulation === 0 && d.l3Offset === frame.l3) {
+        for (const c of inspector.carriers) if (c.carrier !== 'icmp-echo' && selected(this.selection, c)) picked.push(c);
+      }
+    }
+    let flow: Flow | null = null;
+    let forward = true;
+    const tcp = layout.protocol === IPPROTO.TCP;
+    if (tcp && (this.proxyFlows > 0 || picked.length > 0)) {
+      flow = this.flows.lookup(IPPROTO.TCP, data, frame.l3, layout.af, layout.l4);
+      forward = this.flows.lastForward;
+      if (!flow.proxyActive && picked.length === 0) flow = null;
+    }
+    if (picked.length === 0 && flow === null) return -1;
+    if (picked.length > 1) picked.sort(byOffsetDescending);
+    return this.strip(rec, frame, engine, flow, forward);
+  }
+
+  private strip(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow | null, forward: boolean): number {
+    const s = this.summary;
+    const layout = this.layout;
+    const buf = engine.copyFrame(rec);
+    const audit = this.audit;
+    audit.audit(buf, layout);
+    const cut = !layout.complete;
+    const cs = this.checksumState;
+    const mode: ChecksumMode = audit.transportBad ? 'incremental' : this.options.checksum;
+    const d = this.inspector.d;
+    const opp = layout.protocol === IPPROTO.OPP;
+    const transport = opp ? d.transportProtocol : layout.protocol;
+    const shim = opp ? readU16(buf, layout.l4 + 2) : 0;
+    checksumBegin(buf, layout, mode, cs, layout.l4 + shim, transport);
+    const l3 = frame.l3;
+    const tcp = transport === IPPROTO.TCP && !opp;
+    const seq = tcp ? readU32(buf, layout.l4 + TCP.SEQ) : 0;
+    let changed = false;
+    let removed = 0;
+    let proxyLength = 0;
+    for (const c of this.picked) {
+      switch (c.carrier) {
+        case 'proxy-v1':
+        case 'proxy-v2':
+        case 'spp': {
+          const n = c.length;
+          if (c.offset + n > layout.end) break;
+          closeGap(buf, layout, c.offset, n);
+          if (transport === IPPROTO.UDP) {
+            const udp = layout.l4 + shim;
+            writeU16(buf, udp + UDP.LENGTH, readU16(buf, udp + UDP.LENGTH) - n);
+          } else if (tcp && c.carrier !== 'spp') {
+            proxyLength = n;
+          }
+          removed++;
+          changed = true;
+          break;
+        }
+        case 'tcp-option': {
+          if (!tcp) break;
+          const n = buf[c.offset + 1]!;
+          if (this.options.nop || removeOptionAt(buf, layout, c.offset) === 0) {
+            buf.fill(TCP_OPTION.NOP, c.offset, c.offset + n);
+            s.carriersNopped++;
+          }
+          removed++;
+          changed = true;
+          break;
+        }
+        case 'opp': {
+          const at = d.oppOffset;
+          if (at < 0 || at !== layout.l4) break;
+          const next = buf[at + 1]!;
+          if (layout.af === 4) buf[l3 + IPV4.PROTOCOL] = next;
+          else buf[l3 + (layout.hasExtensionHeaders ? layout.nextHeaderField : IPV6.NEXT_HEADER)] = next;
+          closeGap(buf, layout, at, shim);
+          removed++;
+          changed = true;
+          break;
+        }
+        case 'ipv6-dstopt':
+          if (this.removeDestinationOption(buf, layout, c)) {
+            removed++;
+            changed = true;
+          }
+          break;
+        case 'ipv4-option':
+          if (this.removeIpv4Option(buf, layout, c)) {
+            removed++;
+            changed = true;
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    // re-read the packet as it is now
+    parseLayout(buf, l3, layout.captured, layout);
+    const l4 = layout.l4;
+    if (tcp && layout.protocol === IPPROTO.TCP) {
+      if (proxyLength > 0 && flow !== null) {
+        if (!flow.proxyActive || flow.proxySeq !== seq) this.proxyFlows += flow.proxyActive ? 0 : 1;
+        flow.proxyActive = true;
+        flow.proxySeq = seq;
+        flow.proxyShift = proxyLength;
+        flow.clientIsA = forward;
+      } else if (flow !== null && flow.proxyActive) {
+        const n = flow.proxyShift;
+        if (forward === flow.clientIsA) {
+          const q = readU32(buf, l4 + TCP.SEQ);
+          if (seqAfter(q, flow.proxySeq)) {
+            writeU32(buf, l4 + TCP.SEQ, (q - n) >>> 0);
+            changed = true;
+          }
+        } else if ((buf[l4 + TCP.FLAGS]! & TCP_FLAG.ACK) !== 0) {
+          const a = readU32(buf, l4 + TCP.ACK);
+          if (seqAfter(a, flow.proxySeq)) {
+            writeU32(buf, l4 + TCP.ACK, (a - n) >>> 0);
+            sackAdjust(buf, layout, -n);
+            changed = true;
+          }
+        }
+      }
+    }
+    if (!changed) return -1;
+    if (removed > 0) {
+      s.carriersRemoved += removed;
+      if (flow !== null) flow.carriersRemoved += removed;
+    }
+    const transportAt = layout.protocol === IPPROTO.OPP ? l4 + readU16(buf, l4 + 2) : l4;
+    checksumEnd(buf, layout, cs, transportAt, transport);
+    audit.restoreIpv4Error(buf, l3);
+    if (audit.bad) s.badChecksumsKept++;
+    if (cut && this.options.checksum !== 'keep') s.truncatedIncremental++;
+    return engine.finishFrame(rec, layout.captured);
+  }
+
+  private removeIpv4Option(buf: Uint8Array, layout: PacketLayout, c: Carrier): boolean {
+    if (layout.af !== 4) return false;
+    const l3 = layout.l3;
+    const headerEnd = l3 + layout.ipHeaderLength;
+    let start = c.offset;
+    let stop = c.offset + buf[c.offset + 1]!;
+    if (stop > headerEnd) return false;
+    while ((stop - start) & 3 && stop < headerEnd && buf[stop] === 1) stop++;
+    while ((stop - start) & 3 && start > l3 + IPV4.MIN_HEADER && buf[start - 1] === 1) start--;
+    const n = stop - start;
+    if (n & 3) {
+      buf.fill(1, c.offset, c.offset + buf[c.offset + 1]!);
+      this.summary.carriersNopped++;
+      return true;
+    }
+    closeGap(buf, layout, start, n);
+    layout.ipHeaderLength -= n;
+    layout.l4 -= n;
+    buf[l3 + IPV4.VER_IHL] = 0x40 | (layout.ipHeaderLength >>> 2);
+    return true;
+  }
+
+  private removeDestinationOption(buf: Uint8Array, layout: PacketLayout, c: Carrier): boolean {
+    if (layout.af !== 6) return false;
+    const d = this.inspector.d;
+    const at = c.offset;
+    for (let i = 0; i < d.extensionCount; i++) {
+      const header = d.extensionOffsets[i]!;
+      const length = d.extensionLengths[i]!;
+      if (at < header || at >= header + length) continue;
+      const optionLength = 2 + buf[at + 1]!;
+      // does the header hold anything but this option and padding?
+      let other = false;
+      let j = header + 2;
+      while (j < header + length) {
+        const type = buf[j]!;
+        if (type === 0) {
+          j++;
+          continue;
+        }
+        if (j + 1 >= header + length) break;
+        if (type !== 1 && j !== at) other = true;
+        j += 2 + buf[j + 1]!;
+      }
+      if (other) {
+        buf[at] = 1;
+        buf[at + 1] = optionLength - 2;
+        buf.fill(0, at + 2, at + optionLength);
+        return true;
+      }
+      const previous = i === 0 ? layout.l3 + IPV6.NEXT_HEADER : d.extensionOffsets[i - 1]!;
+      buf[previous] = buf[header]!;
+      closeGap(buf, layout, header, length);
+      return true;
+    }
+    return false;
+  }
+}
