@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import type { Io } from '../cli.js';
 import { register as registerStats } from './stats.js';
+import { register as registerInjectToa } from './inject-toa.js';
+import { register as registerStrip } from './strip.js';
 import { register as registerCraft } from './craft.js';
 import { register as registerSynproxyReplay } from './synproxy-replay.js';
 
@@ -9,6 +11,8 @@ export function registerCommands(program: Command, io: Io): void {
   void program;
   void io;
   registerStats(program, io);
+  registerInjectToa(program, io);
+  registerStrip(program, io);
   registerCraft(program, io);
   registerSynproxyReplay(program, io);
 }
