@@ -4,6 +4,7 @@ import type { Io } from '../cli.js';
 import { register as registerStats } from './stats.js';
 import { register as registerInjectToa } from './inject-toa.js';
 import { register as registerStrip } from './strip.js';
+import { register as registerDecode } from './decode.js';
 import { register as registerCraft } from './craft.js';
 import { register as registerSynproxyReplay } from './synproxy-replay.js';
 
@@ -13,6 +14,7 @@ export function registerCommands(program: Command, io: Io): void {
   registerStats(program, io);
   registerInjectToa(program, io);
   registerStrip(program, io);
+  registerDecode(program, io);
   registerCraft(program, io);
   registerSynproxyReplay(program, io);
 }
