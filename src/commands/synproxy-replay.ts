@@ -196,7 +196,7 @@ function summaryLines(result: ReplayResult): string[] {
     `synproxy-replay: ${c.inputPackets} input packets: ${c.clientPackets} client→VIP modelled, ${c.responsesDelivered} VIP→client used as the RS's answers, ` +
       `${c.responsesUndelivered} VIP→client undelivered (no RS SYN for them), ${skipped} skipped ` +
       `(${c.notIp} not IP, ${c.notTcp} not TCP, ${c.otherTcp} TCP not to/from a VIP, ${c.familyNotModelled} of an unmodelled family, ${c.damaged} damaged)`,
-    `output: ${c.outputClientSide} client-side and ${c.outputRsSide} rs-side packets; VIPs ${result.vips.length === 0 ? 'none found' : result.vips.length}`,
+    `output: ${c.outputClientSide} client-side and ${c.outputRsSide} rs-side packets; VIPs ${result.vips.length === 0 ? 'none found (no client SYN in the input: give --vip)' : result.vips.length}`,
   ];
   const outcomes = new Map<string, number>();
   for (const s of result.connections) outcomes.set(s.report.outcome, (outcomes.get(s.report.outcome) ?? 0) + 1);

@@ -398,7 +398,8 @@ export async function runSynproxyReplay(params: ReplayParams, sink: ReplaySink):
         if (d.kind === 'cookie-ok') slot.byId.set(ev.connection, flow);
         // A reuse right after a new SYN continues that SYN's record.
         if (d.kind === 'reuse' && flow.state && flow.state.report.cookieCheck !== null) {
-          flow.state = report.open(flow.client, flow.vip, ev.seconds, ev.nanoseconds, flow.clientIsn, flow.state.clientSyn);
+          const isn = currentClient ? (currentClient.seq - 1) >>> 0 : flow.clientIsn;
+          flow.state = report.open(flow.client, flow.vip, ev.seconds, ev.nanoseconds, isn, flow.state.clientSyn);
           flow.deltaF = null;
         }
         if (d.kind === 'cookie-bad' && flow.state === null) {

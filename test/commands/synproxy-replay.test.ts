@@ -163,3 +163,116 @@ describe('TV-20 through the CLI (client capture, modelled RS)', () => {
     expect(json.counts).toMatchObject({ inputPackets: 3, clientPackets: 3, outputClientSide: 6, outputRsSide: 5 });
   });
 });
+
+describe('TV-21: the bad-cookie RST through the CLI', () => {
+  it('answers an ACK with a bad cookie with RST+ACK, seq = its ack, options echoed, payload stripped', async () => {
+    const ts = Uint8Array.from([1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2]);
+    const report = join(dir, 'r.json');
+    const { legs, run } = await replay(
+      [
+        { at: 0, spec: clientPacket({ seq: 0x11223345, ack: 0xdeadbeef, flags: 'A', window: 502, ttl: 64, options: ts }) },
+        { at: 1, spec: clientPacket({ seq: 0x11223345, ack: 0xdeadbeef, flags: 'A', window: 502, ttl: 64, payload: new Uint8Array(10).fill(0x61) }) },
+      ],
+      ['--report', report, '--vip', '198.51.100.10:80'],
+    );
+    expect(run.stderr).toContain('2 client→VIP modelled');
+    expect(legs.map((p) => p.leg)).toEqual(['client-side', 'client-side', 'client-side', 'client-side']);
+    const rst = legs[1]!.l3;
+    expectValid(rst);
+    expect(fromVip(rst)).toBe(true);
+    expect(seqOf(rst)).toBe(0xdeadbeef);
+    expect(ackOf(rst)).toBe(0x11223345);
+    expect(flagsOf(rst)).toBe(0x14);
+    expect(windowOf(rst)).toBe(0);
+    expect(rst[8]).toBe(63);
+    expect(rst[1]).toBe(0);
+    expect(hex(optionsOf(rst))).toBe(hex(ts));
+    const withData = legs[3]!.l3;
+    expectValid(withData);
+    expect(ackOf(withData)).toBe(0x1122334f);
+    expect(payloadOf(withData).length).toBe(0);
+    expect(readU16(withData, 2)).toBe(legs[2]!.l3.length - 10);
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    expect(json.connections).toHaveLength(1);
+    expect(json.connections[0].outcome).toBe('bad-cookie');
+    expect(json.connections[0].rejectedAcks.map((r: { seq: string; ack: string }) => [r.seq, r.ack])).toEqual([
+      ['0x11223345', '0xdeadbeef'],
+      ['0x11223345', '0xdeadbeef'],
+    ]);
+  });
+});
+
+describe('TV-15..TV-18 through the CLI', () => {
+  it('TV-15: K = 0x4eeb1b3f; the ACK passes 3 ticks later and fails 4 ticks later', async () => {
+    const syn = { at: 0, spec: clientPacket({ seq: 0x11223344, flags: 'S', options: LINUX_SYN_OPTIONS }) };
+    const ok = await replay([syn, { at: 3 * 60 + 59, spec: clientPacket({ seq: 0x11223345, ack: K + 1, flags: 'A' }) }], ['--keep-client-acks']);
+    expect(seqOf(ok.legs[1]!.l3)).toBe(K);
+    expect(rsSide(ok.legs).length).toBeGreaterThan(0);
+    expect(flagsOf(rsSide(ok.legs)[0]!.l3)).toBe(0x02);
+    cleanup();
+    ({ dir, cleanup } = tempDir());
+    const late = await replay([syn, { at: 4 * 60, spec: clientPacket({ seq: 0x11223345, ack: K + 1, flags: 'A' }) }], ['--keep-client-acks']);
+    expect(rsSide(late.legs)).toHaveLength(0);
+    expect(flagsOf(late.legs[3]!.l3)).toBe(0x14);
+    cleanup();
+    ({ dir, cleanup } = tempDir());
+    const wrong = await replay([syn, { at: 1, spec: clientPacket({ seq: 0x11223345, ack: K + 2, flags: 'A' }) }], ['--keep-client-acks']);
+    expect(rsSide(wrong.legs)).toHaveLength(0);
+  });
+
+  it('TV-16: the IPv6 cookie is 0x233ab2fd', async () => {
+    const { legs } = await replay([
+      { at: 0, spec: clientPacket({ src: '2001:db8::1', dst: '2001:db8::80', seq: 0x11223344, flags: 'S', options: LINUX_SYN_OPTIONS }) },
+      { at: 0.01, spec: clientPacket({ src: '2001:db8::1', dst: '2001:db8::80', seq: 0x11223345, ack: 0x233ab2fe, flags: 'A' }) },
+    ]);
+    for (const p of legs) expectValid(p.l3);
+    expect(seqOf(legs[1]!.l3)).toBe(0x233ab2fd);
+    const rsSyn = rsSide(legs)[0]!.l3;
+    expect(rsSyn[0]! >> 4).toBe(6);
+    expect(rsSyn[7]).toBe(64);
+    expect(hex(optionsOf(rsSyn))).toBe('02 04 05 ac 01 01 04 02');
+    // The stored ACK carries the 20-byte IPv6 TOA.
+    const stored = rsSide(legs).find((p) => flagsOf(p.l3) === 0x10)!;
+    expect(hex(optionsOf(stored.l3).subarray(0, 4))).toBe('fe 14 9c 40');
+  });
+
+  it('TV-17: --wscale 7 --timestamp: SYN-ACK and RS SYN options, K = 0x4f031b3f, TSval from the capture time', async () => {
+    const options = Uint8Array.from([2, 4, 0x23, 0x28, 4, 2, 8, 10, 0, 1, 0xe2, 0x40, 0, 0, 0, 0, 1, 3, 3, 8]);
+    const { legs } = await replay(
+      [
+        { at: 0.25, spec: clientPacket({ seq: 0x11223344, flags: 'S', options }) },
+        { at: 0.3, spec: clientPacket({ seq: 0x11223345, ack: 0x4f031b40, flags: 'A' }) },
+      ],
+      ['--wscale', '7', '--timestamp'],
+    );
+    const synAck = legs[1]!.l3;
+    expect(seqOf(synAck)).toBe(0x4f031b3f);
+    // TSval = (seconds mod 100)·10^6 + µs = 0·10^6 + 250000 = 0x0003d090.
+    expect(hex(optionsOf(synAck))).toBe('02 04 05 ac 04 02 08 0a 00 03 d0 90 00 01 e2 40 01 03 03 07');
+    const rsSyn = rsSide(legs)[0]!.l3;
+    expect(hex(optionsOf(rsSyn))).toBe('02 04 05 ac 04 02 01 01 01 01 01 01 01 01 01 01 01 03 03 08');
+  });
+
+  it('TV-18: MSS 1400 → SYN-ACK 1400, RS SYN 1280; MSS 0 → 536; no MSS → none, RS SYN 536', async () => {
+    const cases: Array<[number[], string, string]> = [
+      [[2, 4, 0x05, 0x78, 4, 2, 1, 1], '02 04 05 78 04 02 01 01', '02 04 05 00'],
+      [[2, 4, 0, 0, 4, 2, 1, 1], '02 04 02 18 04 02 01 01', '02 04 02 18'],
+      [[4, 2, 1, 1], '04 02 01 01', '02 04 02 18'],
+    ];
+    for (const [options, synAckOptions, rsSynMss] of cases) {
+      cleanup();
+      ({ dir, cleanup } = tempDir());
+      const first = await replay([{ at: 0, spec: clientPacket({ seq: 0x11223344, flags: 'S', options: Uint8Array.from(options) }) }]);
+      const synAck = first.legs[1]!.l3;
+      expect(hex(optionsOf(synAck))).toBe(synAckOptions);
+      const cookie = seqOf(synAck);
+      cleanup();
+      ({ dir, cleanup } = tempDir());
+      const { legs } = await replay([
+        { at: 0, spec: clientPacket({ seq: 0x11223344, flags: 'S', options: Uint8Array.from(options) }) },
+        { at: 0.01, spec: clientPacket({ seq: 0x11223345, ack: cookie + 1, flags: 'A' }) },
+      ]);
+      expect(hex(optionsOf(rsSide(legs)[0]!.l3).subarray(0, 4))).toBe(rsSynMss);
+    }
+  });
+});
