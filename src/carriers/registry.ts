@@ -651,10 +651,18 @@ export function lookupFormat(carrier: CarrierKind, kind: number, length: number,
   return undefined;
 }
 
-/** True when some registry row of `carrier` uses this kind at any length. */
+/** Per carrier kind: a 256-entry flag table of the kinds/types some registry row uses. */
+const KIND_FLAGS = new Map<CarrierKind, Uint8Array>();
+for (const f of FORMATS) {
+  if (f.kind === null || f.lookalike) continue;
+  let t = KIND_FLAGS.get(f.carrier);
+  if (!t) KIND_FLAGS.set(f.carrier, (t = new Uint8Array(256)));
+  t[f.kind] = 1;
+}
+
+/** True when some registry row of `carrier` uses this kind at any length (table lookup, no allocation). */
 export function isCarrierKind(carrier: CarrierKind, kind: number): boolean {
-  for (const f of FORMATS) if (f.carrier === carrier && f.kind === kind && !f.lookalike) return true;
-  return false;
+  return KIND_FLAGS.get(carrier)?.[kind] === 1;
 }
 
 /** Lengths the registry reads for a TCP kind (for --kinds "254" shorthand). */

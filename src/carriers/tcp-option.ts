@@ -34,6 +34,13 @@ export const TCP_CARRIER = Object.freeze({
   MAX_OPTIONS: 40,
 });
 
+/** Kinds the default scan looks at: every registry TCP kind plus 28 (UTO) and 253/254 (experiments). */
+const INTERESTING_KINDS = new Uint8Array(256);
+for (let k = 0; k < 256; k++) if (isCarrierKind('tcp-option', k)) INTERESTING_KINDS[k] = 1;
+INTERESTING_KINDS[TCP_CARRIER.USER_TIMEOUT] = 1;
+INTERESTING_KINDS[TCP_CARRIER.EXPERIMENT_1] = 1;
+INTERESTING_KINDS[TCP_CARRIER.EXPERIMENT_2] = 1;
+
 function pushNote(notes: CarrierNote[] | undefined, code: CarrierNote['code'], offset: number, kind: number | null, length: number, severity: 'info' | 'warning', message: string, exid?: number): void {
   if (!notes) return;
   const n: CarrierNote = { code, carrier: 'tcp-option', offset, kind, length, severity, message };
@@ -53,6 +60,7 @@ export function classifyTcpOption(
   bytes: Uint8Array, offset: number, isSyn: boolean, out: Carrier[], notes?: CarrierNote[], kinds?: KindFilter,
 ): number {
   const kind = bytes[offset]!;
+  if (!kinds && INTERESTING_KINDS[kind] === 0) return 0; // MSS, SACK, TS, WS, ...: nothing to report
   const length = bytes[offset + 1]!;
   const experimental = kind === TCP_CARRIER.EXPERIMENT_1 || kind === TCP_CARRIER.EXPERIMENT_2;
   const exid = experimental && length >= 4 ? readU16(bytes, offset + RFC6994.EXID) : -1;
