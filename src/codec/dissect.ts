@@ -32,8 +32,7 @@ import { IPV6, IPV6_EXT, ipv6Pseudo } from './ipv6.js';
 import { ipv4Pseudo } from './ipv4.js';
 import { ETHERTYPE, LINK_RESULT, type LinkFields, MAX_VLAN_RECORDED, parseLinkLayer } from './link.js';
 import { LINKTYPE } from './linktype.js';
-import { TCP } from './tcp.js';
-import { TCP_OPTION_WALK, TcpOptionCursor } from './tcp-options.js';
+import { TCP, TCP_OPTION } from './tcp.js';
 import { UDP } from './udp.js';
 import { VXLAN, isVxlanHeader, vxlanVni } from './vxlan.js';
 
@@ -487,8 +486,6 @@ export function hasDissectWarning(d: Dissection, code: number): boolean {
 // ---------------------------------------------------------------------------------------------
 // The dissector
 
-const optionCursor = new TcpOptionCursor();
-
 /**
  * Dissect one captured packet (`data` = the captured bytes, `originalLength` = its length on
  * the wire) of `linkType` into `d`. Never throws.
@@ -829,14 +826,26 @@ function dissectTcp(data: Uint8Array, p: number, ipEnd: number, limit: number, d
     const end = p + headerLength;
     d.tcpOptionsOffset = start;
     d.tcpOptionsLength = headerLength - TCP.MIN_HEADER;
-    const cursor = optionCursor.reset(data, start, end);
-    while (cursor.next()) {
-      // walk only: carriers decode the options themselves
-    }
-    if (cursor.status === TCP_OPTION_WALK.BAD_LENGTH) {
-      warn(d, DISSECT_WARNING.TCP_OPTION_BAD_LENGTH, cursor.errorOffset, data[cursor.errorOffset]!);
-    } else if (cursor.status === TCP_OPTION_WALK.OVERRUN) {
-      warn(d, DISSECT_WARNING.TCP_OPTION_OVERRUN, cursor.errorOffset, data[cursor.errorOffset]!);
+    // Validate the option walk only (carriers decode the options themselves); same rules as
+    // TcpOptionCursor, inlined because it runs for nearly every packet.
+    let q = start;
+    while (q < end) {
+      const kind = data[q]!;
+      if (kind === TCP_OPTION.EOL) break;
+      if (kind === TCP_OPTION.NOP) {
+        q++;
+        continue;
+      }
+      if (q + 1 >= end || data[q + 1]! < 2) {
+        warn(d, DISSECT_WARNING.TCP_OPTION_BAD_LENGTH, q, kind);
+        break;
+      }
+      const length = data[q + 1]!;
+      if (q + length > end) {
+        warn(d, DISSECT_WARNING.TCP_OPTION_OVERRUN, q, kind);
+        break;
+      }
+      q += length;
     }
   }
   d.reached = DISSECT_LAYER.TRANSPORT;
