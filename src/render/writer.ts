@@ -73,7 +73,7 @@ export class ByteWriter {
       this.position = p;
       while (n >= 10) {
         const q = (n / 10) >>> 0;
-        b[--p] = 48 + n - q * 10;
+        b[--p] = 48 + (n - q * 10);
         n = q;
       }
       b[--p] = 48 + n;
@@ -85,7 +85,7 @@ export class ByteWriter {
     this.position = p;
     while (n >= 10) {
       const q = Math.floor(n / 10);
-      b[--p] = 48 + n - q * 10;
+      b[--p] = 48 + (n - q * 10);
       n = q;
     }
     b[--p] = 48 + n;
@@ -109,7 +109,7 @@ export class ByteWriter {
     this.position = p;
     for (let i = 0; i < width; i++) {
       const q = Math.floor(n / 10);
-      b[--p] = 48 + n - q * 10;
+      b[--p] = 48 + (n - q * 10);
       n = q;
     }
   }

@@ -1,0 +1,58 @@
+/** ByteWriter: decimal, padded, hex and text output against JavaScript's own formatting. */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ByteWriter } from '../../src/render/writer.js';
+
+describe('ByteWriter', () => {
+  it('uint matches String(n) across the whole safe range, growing from a tiny buffer', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), fc.maxSafeInteger().map(Math.abs)), (n) => {
+        const w = new ByteWriter(1);
+        w.uint(n);
+        expect(w.toString()).toBe(String(n));
+      }),
+      { numRuns: 2000 },
+    );
+    for (const n of [0, 9, 10, 99, 100, 2147483647, 2147483648, 4294967295, 4294967296, Number.MAX_SAFE_INTEGER]) {
+      const w = new ByteWriter(2);
+      w.uint(n);
+      expect(w.toString()).toBe(String(n));
+    }
+  });
+
+  it('int, padded, hexByte, hexBytes, ipv4', () => {
+    const w = new ByteWriter(4);
+    w.int(-42);
+    w.byte(32);
+    w.padded(123, 6);
+    w.byte(32);
+    w.padded(0, 9);
+    w.byte(32);
+    w.hexByte(0x0f);
+    w.hexBytes(Uint8Array.of(0, 0xff, 0x10), 0, 3);
+    w.byte(32);
+    w.ipv4(Uint8Array.of(192, 0, 2, 255), 0);
+    expect(w.toString()).toBe('-42 000123 000000000 0f00ff10 192.0.2.255');
+  });
+
+  it('text keeps ASCII and encodes anything else as UTF-8', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (s) => {
+        const w = new ByteWriter(3);
+        w.text('a');
+        w.text(s);
+        expect(w.toString()).toBe(new TextDecoder().decode(new TextEncoder().encode('a' + s)));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('takeFrom returns and removes the text after a mark', () => {
+    const w = new ByteWriter();
+    w.text('keep');
+    const mark = w.position;
+    w.text('take');
+    expect(w.takeFrom(mark)).toBe('take');
+    expect(w.toString()).toBe('keep');
+  });
+});
