@@ -69,3 +69,14 @@ export function hexBytes(text: string): number[] {
     .match(/.{2}/g)!
     .map((h) => parseInt(h, 16));
 }
+
+import { Dissection, dissect, verifyChecksums } from '../../src/codec/dissect.js';
+
+const dissection = new Dissection();
+/** IP and transport checksums of a raw IP packet (any extension headers, opp shim) are right ('none' counts as right). */
+export function checksumsValid(data: Uint8Array, linkType = 101): boolean {
+  dissect(data, linkType, data.length, dissection);
+  verifyChecksums(data, dissection);
+  const ok = (v: string) => v === 'ok' || v === 'none';
+  return ok(dissection.ipChecksum) && ok(dissection.l4Checksum);
+}
