@@ -15,6 +15,10 @@
  * time order) with each pair's F, local and RS endpoints, and everything it sends is compared,
  * in order per direction, with what was captured: a captured packet that differs, a packet the
  * model sends that is missing, and a captured packet the model does not send are disagreements.
+ * Alignment: the model's packet is looked for among the next 8 captured ones of its direction;
+ * when none is identical, the next captured one is "differs" if it has the same flags and IP
+ * length, else the model's packet is "missing". Altering a packet the parameters come from (the
+ * RS SYN: F; the SYN-ACKs: K, r_isn) changes Δf or Δs, so the whole connection then disagrees.
  * Not compared: the IPv4 ID (and so the header checksum) of the RS SYN, which DPVS never sets.
  */
 import { openCapture } from '../codec/capture.js';
@@ -414,6 +418,19 @@ export async function runSynproxyCheck(params: CheckParams): Promise<CheckResult
       }
     }
     const got = q.list[q.next]!;
+    if (!resembles(out, loc, got)) {
+      // Not the same kind of packet: the model's packet is missing; the captured one waits for the next.
+      result.disagreements.push({
+        kind: 'missing',
+        leg,
+        captured: null,
+        cause: cause?.ref ?? null,
+        decision: ev.decision.kind,
+        differences: [],
+        message: `the model sends a ${leg} packet ${endpointText(out, loc, 'src')} → ${endpointText(out, loc, 'dst')} (${ev.decision.kind}) that was not captured`,
+      });
+      return;
+    }
     q.next++;
     const differences = describeDifferences(out, got.packet, ignoreId);
     result.disagreements.push({
@@ -477,6 +494,11 @@ function makePair(client: ClientFlow, rs: RsFlow, pairedBy: 'toa' | 'order'): Pa
     real: s.packet.slice(dst, dst + n),
     realPort: readU16(s.packet, s.loc.tcp + TCP.DST_PORT),
   };
+}
+
+/** Same TCP flags and the same IP length: a captured packet that is this one, translated differently. */
+function resembles(out: Uint8Array, loc: TcpLocation, got: Captured): boolean {
+  return out[loc.tcp + TCP.FLAGS] === got.flags && loc.ipLength === got.loc.ipLength;
 }
 
 /** Byte equality, optionally ignoring the IPv4 ID and header checksum. */

@@ -95,7 +95,7 @@ export interface RunResult {
 
 class Sink extends Writable {
   text = '';
-  _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
     this.text += chunk.toString();
     done();
   }
