@@ -353,6 +353,60 @@ describe('dissect: layers and offsets', () => {
   });
 });
 
+describe('dissect: Dissection object', () => {
+  it('copyFrom copies every layer field and clearLayers resets them (no field forgotten)', () => {
+    const p = buildPacket({ ...TCP_V4, link: { type: 'ethernet', vlans: [{ id: 7 }] } });
+    const a = run(p, LINKTYPE.ETHERNET);
+    // give every scalar a distinct non-default value so a forgotten field cannot pass by accident
+    let n = 1000;
+    for (const key of Object.keys(a)) {
+      const record = a as unknown as Record<string, unknown>;
+      const v = record[key];
+      if (typeof v === 'number') record[key] = n++;
+      else if (typeof v === 'boolean') record[key] = !v;
+      else if (typeof v === 'string') record[key] = 'bad';
+      else if (ArrayBuffer.isView(v) && key !== 'warningCodes') (v as Uint8Array).fill(n++ & 0xff);
+    }
+    const b = new Dissection(false);
+    b.copyFrom(a);
+    const skip = new Set(['outer', 'warningCount', 'warningsDropped', 'warningCodes', 'warningOffsets', 'warningValues']);
+    for (const key of Object.keys(a)) {
+      if (skip.has(key)) continue;
+      const va = (a as unknown as Record<string, unknown>)[key];
+      const vb = (b as unknown as Record<string, unknown>)[key];
+      if (ArrayBuffer.isView(va)) expect(Array.from(vb as Uint8Array), key).toEqual(Array.from(va as Uint8Array));
+      else expect(vb, key).toBe(va);
+    }
+    const fresh = new Dissection(false);
+    b.reset();
+    for (const key of Object.keys(fresh)) {
+      if (skip.has(key) || ArrayBuffer.isView((fresh as unknown as Record<string, unknown>)[key])) continue;
+      expect((b as unknown as Record<string, unknown>)[key], key).toBe((fresh as unknown as Record<string, unknown>)[key]);
+    }
+  });
+
+  it('a routing header with segments left leaves the transport checksum unverified', () => {
+    const p = buildPacket({
+      link: { type: 'raw' },
+      ip: { version: 6, source: '2001:db8::1', destination: '2001:db8::2', extensions: [ipv6RoutingHeader(4, 1, new Uint8Array(20))] },
+      transport: { type: 'tcp', sourcePort: 1, destinationPort: 2 },
+    });
+    const d = run(p, LINKTYPE.RAW);
+    expect(d.routingSegmentsLeft).toBe(1);
+    expect(d.l4Checksum).toBe('unverified');
+  });
+
+  it('non-IP frames stop at the link layer without warnings', () => {
+    const arp = fromHex('ffffffffffff 020000000001 0806 0001 0800 0604 0001');
+    let d = run(arp, LINKTYPE.ETHERNET);
+    expect([d.reached, d.etherType, d.l3Offset, d.warningCount]).toEqual([DISSECT_LAYER.LINK, 0x0806, -1, 0]);
+    d = run(fromHex('07000000 00'), LINKTYPE.NULL);
+    expect([d.reached, d.linkFamily, d.warningCount]).toEqual([DISSECT_LAYER.LINK, 7, 0]);
+    d = run(fromHex('4500'), 147);
+    expect([d.reached, d.warningCount]).toEqual([DISSECT_LAYER.NONE, 0]);
+  });
+});
+
 describe('dissect: damage becomes warnings', () => {
   const base = () => buildPacket({ link: { type: 'raw' }, ip: { version: 4, source: '192.0.2.1', destination: '192.0.2.2' }, transport: { type: 'tcp', sourcePort: 1, destinationPort: 2, options: [{ kind: 2, data: [5, 0xb4] }] }, payload: fromHex('00112233') });
 
