@@ -256,6 +256,7 @@ const IP_PROTOCOL_NAMES: Record<number, string> = {
 
 /** Name of an IP protocol number (`TCP`, `UDP`, `opp`), `ip-proto-N` otherwise. */
 export function ipProtocolName(protocol: number): string {
+  if (protocol < 0) return 'unknown';
   return IP_PROTOCOL_NAMES[protocol] ?? 'ip-proto-' + protocol;
 }
 

@@ -209,7 +209,8 @@ export class JsonRenderer {
     if (d.ipAddressLength === 4) w.ipv4(data, d.ipDestinationOffset);
     else w.text(formatIpv6(data, d.ipDestinationOffset));
     w.text('","protocol":');
-    w.uint(d.ipProtocol);
+    if (d.ipProtocol >= 0) w.uint(d.ipProtocol);
+    else w.text('null');
     const l3 = d.l3Offset;
     if (d.ipVersion === 4) {
       const flags = d.ipv4Flags;

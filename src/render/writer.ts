@@ -59,8 +59,13 @@ export class ByteWriter {
     this.buffer[this.position++] = c;
   }
 
-  /** Append a non-negative integer in decimal (exact up to 2^53). */
+  /** Append a non-negative integer in decimal (exact up to 2^53); anything else is written as String(n). */
   uint(n: number): void {
+    if (!(n >= 0) || n !== Math.floor(n) || n > Number.MAX_SAFE_INTEGER) {
+      // not a count (a -1 "absent" marker, NaN): never write garbage digits
+      this.text(String(n));
+      return;
+    }
     if (this.position + 16 > this.buffer.length) this.reserve(16);
     const b = this.buffer;
     if (n < 10) {

@@ -56,3 +56,14 @@ describe('ByteWriter', () => {
     expect(w.toString()).toBe('keep');
   });
 });
+
+describe('ByteWriter.uint on values that are not counts', () => {
+  it('writes -1, NaN and fractions as JavaScript prints them (never garbage digits)', () => {
+    const w = new ByteWriter(2);
+    for (const n of [-1, NaN, 1.5, 2 ** 60]) {
+      w.uint(n);
+      w.byte(32);
+    }
+    expect(w.toString()).toBe(`-1 NaN 1.5 ${2 ** 60} `);
+  });
+});
