@@ -23,6 +23,7 @@
  * `vni` say what happened; the inner link header starts at `linkOffset`.
  */
 import { readU16, readU32 } from './bytes.js';
+import type { PacketRecord } from './capture-types.js';
 import type { ChecksumStatus } from './checksum.js';
 import { fold, sum16, verifyIpv4HeaderChecksum } from './checksum.js';
 import { ICMP } from './icmp.js';
@@ -939,6 +940,11 @@ function decapsulateIp(data: Uint8Array, p: number, ipEnd: number, limit: number
   d.etherType = version === 4 ? ETHERTYPE.IPV4 : ETHERTYPE.IPV6;
   d.reached = DISSECT_LAYER.LINK;
   dissectIp(data, p, ipEnd < limit ? ipEnd : limit, ipEnd, version, d);
+}
+
+/** `dissect` for a reader's PacketRecord (its data, link type and original length). */
+export function dissectRecord(record: Pick<PacketRecord, 'data' | 'linkType' | 'originalLength'>, d: Dissection): void {
+  dissect(record.data, record.linkType, record.originalLength, d);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -106,6 +106,16 @@ describe('dissect: layers and offsets', () => {
     expect([d.ipChecksum, d.l4Checksum]).toEqual(['ok', 'ok']);
   });
 
+  it('TCP options with carrier kinds 253/20, 200/8 and an unknown kind keep their exact range', () => {
+    const options = fromHex('fd14 9c40 20010db8000000000000000000000001 c808 9c40 c0000201 0101 7e04 abcd');
+    const p = buildPacket({ link: { type: 'sll2' }, ip: { version: 6, source: '2001:db8::a', destination: '2001:db8::b' }, transport: { type: 'tcp', sourcePort: 1, destinationPort: 2, options } });
+    const d = run(p, LINKTYPE.LINUX_SLL2);
+    expect(d.warningCount).toBe(0);
+    expect(d.tcpOptionsLength).toBe(36); // 34 bytes padded with EOL to a multiple of 4
+    expect(toHex(p, d.tcpOptionsOffset, d.tcpOptionsOffset + d.tcpOptionsLength)).toBe(toHex(options) + '0000');
+    expect(d.l4Checksum).toBe('ok');
+  });
+
   it('every link type carries the same IP packet at the right offset', () => {
     const links: Array<[LinkSpec, number]> = [
       [{ type: 'ethernet' }, 14],
