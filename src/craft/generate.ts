@@ -129,7 +129,7 @@ function resolveConnections(c: ConnectionSpec): { resolved: ResolvedConnection; 
   for (let i = 0; i < count; i++) {
     const clientAddress = increment === 'address' ? addToAddress(client.address, i) : client.address;
     const clientPort = increment === 'port' ? client.port! + i : client.port!;
-    if (clientPort > 65535) throw usage(`--count ${count} runs the client port past 65535`);
+    if (clientPort > 65535 || (lip.port ?? 0) + i > 65535) throw usage(`--count ${count} runs the client or local port past 65535`);
     const key = `${Array.from(clientAddress).join('.')}|${clientPort}|${Array.from(vip.address).join('.')}|${vip.port}|${protocol}`;
     const reduce = clientFamily === 16 ? 20 : 8;
     const resolved: ResolvedConnection = {
@@ -159,7 +159,8 @@ function resolveConnections(c: ConnectionSpec): { resolved: ResolvedConnection; 
     });
     const backend: BackendEnds = {
       lip: lip.address,
-      lipPort: lip.port ?? clientPort,
+      // the first local port; one more per connection (DPVS gives each connection its own lport)
+      lipPort: lip.port !== null ? lip.port + i : clientPort,
       rs: rs.address,
       rsPort: rs.port!,
       fnatIsn: c.fnatIsn === undefined ? hash32(`isn-fnat|${key}`) : parseIntegerValue(c.fnatIsn, '--fnat-isn', 0, 0xffffffff),

@@ -39,7 +39,7 @@ export interface ConnectionSpec {
   /** IP:PORT ([v6]:PORT). */
   client?: string;
   vip?: string;
-  /** IP or IP:PORT (port defaults to the client port). */
+  /** IP or IP:PORT: the first local port, +1 per connection (default: the client port). */
   lip?: string;
   rs?: string;
   /** IPv6 client and VIP, IPv4 LIP and RS (DPVS NAT64); default addresses follow it. */
