@@ -248,7 +248,7 @@ export class Dissection implements LinkFields {
   // --- encapsulation
   encapsulation = 0;
   vni = -1;
-  /** The outer layers of a decapsulated packet (null inside `outer` itself). */
+  /** The outer layers of a decapsulated packet (null inside `outer` itself); meaningful only when `encapsulation` is not NONE. */
   readonly outer: Dissection | null;
 
   // --- checksums (written by verifyChecksums)
@@ -267,8 +267,9 @@ export class Dissection implements LinkFields {
     this.outer = withOuter ? new Dissection(false) : null;
   }
 
-  /** Reset everything (called by `dissect`). */
+  /** Reset everything (called by `dissect`); `outer` is reset too when the previous packet used it. */
   reset(): void {
+    if (this.encapsulation !== 0 && this.outer !== null) this.outer.reset();
     this.linkType = -1;
     this.capturedLength = 0;
     this.originalLength = 0;

@@ -318,6 +318,30 @@ describe('dissect: layers and offsets', () => {
     expect([d.ipChecksum, d.l4Checksum, o.ipChecksum, o.l4Checksum]).toEqual(['ok', 'ok', 'ok', 'ok']);
   });
 
+  it('every prefix of a VXLAN frame stays inside the captured bytes', () => {
+    const inner = buildPacket({ ip: TCP_V4.ip, transport: TCP_V4.transport, payload: TCP_V4.payload });
+    const outer = buildPacket({
+      ip: { version: 6, source: '2001:db8::a', destination: '2001:db8::b', extensions: [ipv6OptionsHeader(60, fromHex('1f02 0000'))] },
+      transport: { type: 'udp', sourcePort: 49152, destinationPort: 4789 },
+      payload: vxlanPayload(77, inner),
+    });
+    const d = new Dissection();
+    for (let cut = 0; cut < outer.length; cut++) {
+      const prefix = outer.subarray(0, cut);
+      dissect(prefix, LINKTYPE.ETHERNET, outer.length, d);
+      verifyChecksums(prefix, d);
+      expect(d.truncated || d.warningCount > 0, `cut ${cut}`).toBe(true);
+      assertInside(d, cut);
+      assertInside(d.outer!, cut);
+      expect(d.l4Checksum).toBe('unverified');
+    }
+    dissect(outer, LINKTYPE.ETHERNET, outer.length, d);
+    expect([d.encapsulation, d.vni, d.truncated, d.warningCount]).toEqual([ENCAPSULATION.VXLAN, 77, false, 0]);
+    // the next plain packet leaves no stale outer layers behind
+    dissect(inner, LINKTYPE.ETHERNET, inner.length, d);
+    expect([d.encapsulation, d.outer!.l3Offset, d.outer!.destinationPort]).toEqual([ENCAPSULATION.NONE, -1, -1]);
+  });
+
   it('IP-in-IP and 6in4 are decapsulated once', () => {
     const innerIp = buildPacket({ link: { type: 'raw' }, ip: { version: 6, source: '2001:db8::1', destination: '2001:db8::2' }, transport: { type: 'tcp', sourcePort: 1, destinationPort: 443 } });
     const p = buildPacket({ link: { type: 'raw' }, ip: { version: 4, source: '192.0.2.1', destination: '192.0.2.2' }, transport: { type: 'raw', protocol: 41 }, payload: innerIp });
