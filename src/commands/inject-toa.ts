@@ -83,6 +83,7 @@ export function parseInjectOptions(raw: Record<string, unknown>): InjectCommandO
   const report = (raw.report as string | undefined) ?? null;
   const json = raw.json === true;
   if (json && report === '-') throw new CliError('--report - and --json both write to stdout; give --report a file', 2);
+  if (raw.output === '-' && (json || report === '-')) throw new CliError('-o - writes the capture to stdout; --json and --report - cannot share it', 2);
   return {
     output: raw.output as string,
     json,

@@ -6,7 +6,7 @@
  * Exit codes: 0 ok; 1 damaged input (summary printed, no output file) or runtime error; 2 usage.
  */
 import { Option, type Command } from 'commander';
-import { CaptureError } from '../codec/errors.js';
+import { CaptureError, CliError } from '../codec/errors.js';
 import type { Io } from '../cli.js';
 import type { ChecksumMode } from '../dpvs/l4fix.js';
 import { RewriteEngine } from '../rewrite/engine.js';
@@ -22,6 +22,7 @@ export interface StripCommandOptions extends StripOptions {
 export function parseStripOptions(raw: Record<string, unknown>): StripCommandOptions {
   const kinds = (raw.kinds as string | undefined) ?? null;
   parseStripKinds(kinds); // usage errors now, before any file is opened
+  if (raw.output === '-' && raw.json === true) throw new CliError('-o - writes the capture to stdout; --json cannot share it', 2);
   return {
     output: raw.output as string,
     json: raw.json === true,
