@@ -169,7 +169,7 @@ out();
 out('## Method');
 out();
 out('hyperfine `-N` (no shell), `--warmup 1`, `--output=null`; runs per command are shown in each row. ' +
-  'Packets/s = packets in the input / mean wall time. "vs peer" = toa packets/s ÷ peer packets/s (higher is better for toa). ' +
+  'Packets/s = packets in the input / mean wall time; CPU s is hyperfine\'s mean user + system time of the command (less sensitive to a busy machine than wall time, but not what the targets use). "vs peer" = toa packets/s ÷ peer packets/s (higher is better for toa). ' +
   'Peak memory is `/usr/bin/time -f %M` (max RSS) of one run.');
 out();
 
@@ -183,8 +183,8 @@ for (const group of GROUPS) {
   const groupCommands = commands.filter((c) => c.group === group.id);
   const peers = groupCommands.filter((c) => c.role === 'peer').map((c) => measured(group.id, c.name)).filter(Boolean);
   const toa = measured(group.id, group.toa);
-  out('| Command | Exact command | Packets | Runs | Wall s (mean ± sd) | Packets/s | MB/s | vs peer |');
-  out('|---|---|---:|---:|---:|---:|---:|---|');
+  out('| Command | Exact command | Packets | Runs | Wall s (mean ± sd) | CPU s (user+sys) | Packets/s | MB/s | vs peer |');
+  out('|---|---|---:|---:|---:|---:|---:|---:|---|');
   const toaReason = skipReason(group.id, group.toa) ?? skipReason('all', group.toa);
   if (toa) {
     const ratios = peers
@@ -192,11 +192,11 @@ for (const group of GROUPS) {
       .map((peer) => `${fixed(toa.packetsPerSecond / peer.packetsPerSecond, 2)}× ${escapeCell(peer.name)}`);
     out(row(toa, ratios.join('; ') || '—'));
   } else {
-    out(`| ${escapeCell(group.toa)} | NOT RUN | | | | | | ${escapeCell(toaReason ?? 'no measurement in this run')} |`);
+    out(`| ${escapeCell(group.toa)} | NOT RUN | | | | | | | ${escapeCell(toaReason ?? 'no measurement in this run')} |`);
   }
   for (const peer of peers) out(row(peer, 'peer'));
   for (const command of groupCommands.filter((c) => c.role === 'peer' && !measured(group.id, c.name))) {
-    out(`| ${escapeCell(command.name)} | ${code(command.command)} | NOT RUN | | | | | ${escapeCell(skipReason(group.id, command.name) ?? 'no measurement')} |`);
+    out(`| ${escapeCell(command.name)} | ${code(command.command)} | NOT RUN | | | | | | ${escapeCell(skipReason(group.id, command.name) ?? 'no measurement')} |`);
   }
   for (const status of statuses.filter((s) => s.group === group.id && s.kind !== 'skip')) {
     out();
@@ -235,10 +235,13 @@ for (const group of GROUPS) {
   }
 }
 
+function cpuSeconds(result) {
+  return typeof result.user === 'number' && typeof result.system === 'number' ? fixed(result.user + result.system, 3) : '?';
+}
 function row(entry, ratioText) {
   const sd = entry.runs > 1 && typeof entry.result.stddev === 'number' ? ` ± ${fixed(entry.result.stddev, 3)}` : '';
   return `| ${escapeCell(entry.name)} | ${code(entry.command)} | ${entry.packets !== null ? integer(entry.packets) : '?'} | ${entry.runs} | ` +
-    `${fixed(entry.result.mean, 3)}${sd} | ${entry.packetsPerSecond !== null ? integer(entry.packetsPerSecond) : '?'} | ` +
+    `${fixed(entry.result.mean, 3)}${sd} | ${cpuSeconds(entry.result)} | ${entry.packetsPerSecond !== null ? integer(entry.packetsPerSecond) : '?'} | ` +
     `${entry.megabytesPerSecond !== null ? fixed(entry.megabytesPerSecond, 1) : '?'} | ${ratioText} |`;
 }
 
