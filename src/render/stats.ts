@@ -41,14 +41,14 @@ function seconds(s: number): string {
   return `${h > 0 ? `${h}h ` : ''}${m}m ${rest.toFixed(0)}s`;
 }
 
-function table(head: string[], chalk: ChalkInstance, rightAligned: number[] = []): Table.Table {
-  const t = new Table({
+function table(head: string[], chalk: ChalkInstance, rightAligned: number[] = [], colWidths?: (number | null)[]): Table.Table {
+  return new Table({
     head: head.map((h) => chalk.bold(h)),
     style: { head: [], border: [], compact: true },
     colAligns: head.map((_, i) => (rightAligned.includes(i) ? 'right' : 'left')),
+    ...(colWidths ? { colWidths } : {}),
     wordWrap: true,
   });
-  return t;
 }
 
 /** The whole report as text (ends with a newline). */
@@ -113,7 +113,7 @@ export function renderStatsText(report: StatsReport, options: StatsTextOptions):
 
   heading(`Verdicts: does the handshake ACK carry a client address ${report.options.verdictModule} reads? (MTU ${report.options.mtu})`);
   const fl = report.flows;
-  const verdicts = table(['verdict', 'flows', 'share', 'meaning'], chalk, [1, 2]);
+  const verdicts = table(['verdict', 'flows', 'share', 'meaning'], chalk, [1, 2], [null, null, null, 72]);
   for (const v of report.verdicts) {
     if (v.flows === 0) continue;
     const name = v.verdict === 'ok' ? chalk.green(v.verdict) : v.verdict === 'no-handshake' || v.verdict === 'client-leg' ? chalk.dim(v.verdict) : chalk.yellow(v.verdict);
@@ -136,7 +136,7 @@ export function renderStatsText(report: StatsReport, options: StatsTextOptions):
   }
 
   heading('Backend modules: what getpeername() returns (judged connections)');
-  const modules = table(['module', 'client', 'NAT64 getsockopt', 'LB address', 'not judged', 'reads'], chalk, [1, 2, 3, 4]);
+  const modules = table(['module', 'client', 'NAT64 getsockopt', 'LB address', 'not judged', 'reads'], chalk, [1, 2, 3, 4], [null, null, null, null, null, 56]);
   for (const m of report.modules) {
     const chosen = m.module === report.options.verdictModule;
     modules.push([
