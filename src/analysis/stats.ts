@@ -194,8 +194,9 @@ interface ClientTally {
   flows: number;
 }
 
+/** ISO time of `ms`, or null when it is not a time a Date can hold (|ms| > 8.64e15, e.g. a damaged pcapng timestamp). */
 function timeText(ms: number): string | null {
-  return Number.isFinite(ms) ? new Date(Math.floor(ms)).toISOString() : null;
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(Math.floor(ms)).toISOString() : null;
 }
 
 function fractionText(n: number): string {

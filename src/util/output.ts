@@ -9,7 +9,7 @@
  * - assertOutputIsNotInput refuses to overwrite an input (same path, symlink or hard link).
  * - describeFileError turns fs errors into one-line CliErrors that name the path.
  */
-import { closeSync, fstatSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CliError } from '../codec/errors.js';
@@ -59,7 +59,9 @@ export function describeFileError(err: unknown, path: string, action: 'read' | '
     case 'ENOENT':
       return action === 'read'
         ? new CliError(`${verb} ${path}: no such file`, 1)
-        : new CliError(`${verb} ${path}: directory ${dirname(resolve(path))} does not exist`, 1);
+        : existsSync(dirname(resolve(path)))
+          ? new CliError(`${verb} ${path}: directory ${dirname(resolve(path))} does not accept new files`, 1)
+          : new CliError(`${verb} ${path}: directory ${dirname(resolve(path))} does not exist`, 1);
     case 'EACCES':
     case 'EPERM':
       return new CliError(`${verb} ${path}: permission denied`, 1);
@@ -105,6 +107,8 @@ export class BufferedOutput {
   brokenPipe = false;
   private fd: number;
   private finished = false;
+  /** A device or FIFO opened by create(): closed by close()/abort() although there is no temporary file. */
+  private ownsDescriptor = false;
 
   private constructor(
     /** The path as the user gave it (`-` for stdout). */
@@ -122,11 +126,26 @@ export class BufferedOutput {
   /** `-` = stdout; anything else = a temporary file next to it, renamed into place by close(). */
   static create(path: string, bufferBytes = DEFAULT_OUTPUT_BUFFER_BYTES): BufferedOutput {
     if (path === '-') return new BufferedOutput('-', 1, null, bufferBytes);
+    let special = false;
     try {
       const st = statSync(path);
       if (st.isDirectory()) throw new CliError(`cannot write ${path}: it is a directory`, 1);
+      // A device, FIFO or socket (/dev/null, /dev/stdout, a named pipe): write into it directly;
+      // renaming a temporary file over it would replace the device node with a regular file.
+      special = !st.isFile();
     } catch (err) {
       if (err instanceof CliError) throw err;
+    }
+    if (special) {
+      let direct: number;
+      try {
+        direct = openSync(path, 'w');
+      } catch (err) {
+        throw describeFileError(err, path, 'write');
+      }
+      const out = new BufferedOutput(path, direct, null, bufferBytes);
+      out.ownsDescriptor = true;
+      return out;
     }
     const temporary = temporaryPathFor(path);
     let fd: number;
@@ -205,7 +224,16 @@ export class BufferedOutput {
     if (this.finished) return;
     this.flush();
     this.finished = true;
-    if (this.temporaryPath === null) return;
+    if (this.temporaryPath === null) {
+      if (this.ownsDescriptor) {
+        try {
+          closeSync(this.fd);
+        } catch (err) {
+          throw describeFileError(err, this.path, 'write');
+        }
+      }
+      return;
+    }
     try {
       closeSync(this.fd);
     } catch (err) {
@@ -225,7 +253,16 @@ export class BufferedOutput {
     if (this.finished) return;
     this.finished = true;
     this.position = 0;
-    if (this.temporaryPath === null) return;
+    if (this.temporaryPath === null) {
+      if (this.ownsDescriptor) {
+        try {
+          closeSync(this.fd);
+        } catch {
+          // already closed
+        }
+      }
+      return;
+    }
     try {
       closeSync(this.fd);
     } catch {
