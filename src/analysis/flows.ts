@@ -2,7 +2,7 @@
  * The TCP flow table of `toa stats`: one compact record per 4-tuple, found by a numeric hash.
  *
  * Memory is bounded by the number of distinct 4-tuples, never by packets:
- * - the key is a 32-bit symmetric hash of (addresses, ports) into a Map of collision chains;
+ * - the key is a 30-bit symmetric hash of (addresses, ports) into an open-addressing Int32Array;
  *   both addresses of every flow live in one shared byte pool (32 bytes per flow), so a lookup
  *   compares bytes in place and builds no string and no object per packet;
  * - a FlowRecord holds numbers only, plus references to the carriers of the two packets a
@@ -32,9 +32,6 @@ const POOL_STRIDE = 32;
 const POOL_B = 16;
 
 export class FlowRecord {
-  /** Next record with the same hash. */
-  next: FlowRecord | null = null;
-
   // --- connection identity
   /** Connections finished on this 4-tuple before the current one (port reuse). */
   reuse = 0;
@@ -82,9 +79,6 @@ export class FlowRecord {
   ackIpLength = 0;
   ackTcpHeaderLength = 0;
   ackIpVersion = 0;
-  /** LB-side (packet source) address and port of that ACK, as a backend would see without a carrier. */
-  ackSourceAddress: string | null = null;
-  ackSourcePort = 0;
 
   // --- carriers
   /** Client→server packets (SYN and handshake ACK included) with a client-address carrier. */
@@ -149,8 +143,6 @@ export class FlowRecord {
     this.ackIpLength = 0;
     this.ackTcpHeaderLength = 0;
     this.ackIpVersion = 0;
-    this.ackSourceAddress = null;
-    this.ackSourcePort = 0;
     this.carrierPackets = 0;
     this.serverCarrierPackets = 0;
     this.laterCarrier = null;
@@ -194,19 +186,24 @@ function mix32(h: number): number {
   return (h ^ (h >>> 16)) | 0;
 }
 
-/** Hash of one endpoint (address bytes at `offset`, `length` 4 or 16, and a port). */
-function endpointHash(data: Uint8Array, offset: number, length: number, port: number): number {
-  let h = Math.imul(port + 0x9e3779b9, 0x27d4eb2f);
-  for (let i = 0; i < length; i += 4) {
-    const o = offset + i;
-    // A signed 32-bit word (no heap number, unlike an unsigned read above 2^31).
-    h = mix32(h ^ ((data[o]! << 24) | (data[o + 1]! << 16) | (data[o + 2]! << 8) | data[o + 3]!));
-  }
+/** Signed big-endian 32-bit word (stays a small integer in optimised code, no heap number). */
+function word(data: Uint8Array, o: number): number {
+  return (data[o]! << 24) | (data[o + 1]! << 16) | (data[o + 2]! << 8) | data[o + 3]!;
+}
+
+/** XOR of the address words of one endpoint (4 or 16 bytes). */
+function addressWords(data: Uint8Array, offset: number, length: number): number {
+  let h = word(data, offset);
+  for (let i = 4; i < length; i += 4) h = mix32(h) ^ word(data, offset + i);
   return h;
 }
 
+const INITIAL_SLOTS = 1 << 12;
+
 export class FlowTable {
-  private readonly chains = new Map<number, FlowRecord>();
+  /** Open addressing, linear probing: slot → record index + 1 (0 = empty). Load kept ≤ 1/2. */
+  private slots = new Int32Array(INITIAL_SLOTS);
+  private mask = INITIAL_SLOTS - 1;
   private pool = new Uint8Array(POOL_STRIDE * 1024);
   private used = 0;
   /** Every record, in creation order. */
@@ -221,26 +218,31 @@ export class FlowTable {
   /**
    * The record of the TCP/UDP 4-tuple of a packet (created when new); sets `direction`.
    * `data` holds the packet; the addresses are `length` (4 or 16) bytes at the given offsets.
+   * No allocation unless the 4-tuple is new.
    */
   lookup(data: Uint8Array, sourceOffset: number, destinationOffset: number, length: 4 | 16, sourcePort: number, destinationPort: number): FlowRecord {
-    const hs = endpointHash(data, sourceOffset, length, sourcePort);
-    const hd = endpointHash(data, destinationOffset, length, destinationPort);
-    // Symmetric: the same hash in both directions; the family keeps v4 and v6 apart. 30 bits, so
-    // the Map key stays a small integer (no heap number per packet).
-    const hash = mix32((hs ^ hd) + length) & 0x3fffffff;
-    const head = this.chains.get(hash);
+    // Symmetric in (source, destination): XOR of the two endpoints' words, then one mix.
+    const hash = mix32(addressWords(data, sourceOffset, length) ^ addressWords(data, destinationOffset, length) ^ Math.imul(sourcePort ^ destinationPort, 0x9e3779b1) ^ length) & 0x3fffffff;
+    const version = length === 4 ? 4 : 6;
+    const slots = this.slots;
+    const mask = this.mask;
     const pool = this.pool;
-    for (let r: FlowRecord | null = head ?? null; r !== null; r = r.next) {
-      if (r.ipVersion !== (length === 4 ? 4 : 6)) continue;
-      const base = r.slot * POOL_STRIDE;
-      if (r.portA === sourcePort && r.portB === destinationPort && same(pool, base, data, sourceOffset, length) && same(pool, base + POOL_B, data, destinationOffset, length)) {
-        this.direction = FLOW_DIRECTION.A_TO_B;
-        return r;
+    const records = this.records;
+    let i = hash & mask;
+    for (let entry = slots[i]!; entry !== 0; entry = slots[i]!) {
+      const r = records[entry - 1]!;
+      if (r.hash === hash && r.ipVersion === version) {
+        const base = r.slot * POOL_STRIDE;
+        if (r.portA === sourcePort && r.portB === destinationPort && same(pool, base, data, sourceOffset, length) && same(pool, base + POOL_B, data, destinationOffset, length)) {
+          this.direction = FLOW_DIRECTION.A_TO_B;
+          return r;
+        }
+        if (r.portA === destinationPort && r.portB === sourcePort && same(pool, base, data, destinationOffset, length) && same(pool, base + POOL_B, data, sourceOffset, length)) {
+          this.direction = FLOW_DIRECTION.B_TO_A;
+          return r;
+        }
       }
-      if (r.portA === destinationPort && r.portB === sourcePort && same(pool, base, data, destinationOffset, length) && same(pool, base + POOL_B, data, sourceOffset, length)) {
-        this.direction = FLOW_DIRECTION.B_TO_A;
-        return r;
-      }
+      i = (i + 1) & mask;
     }
     const slot = this.used++;
     if ((slot + 1) * POOL_STRIDE > this.pool.length) {
@@ -251,12 +253,24 @@ export class FlowTable {
     const base = slot * POOL_STRIDE;
     this.pool.set(data.subarray(sourceOffset, sourceOffset + length), base);
     this.pool.set(data.subarray(destinationOffset, destinationOffset + length), base + POOL_B);
-    const record = new FlowRecord(hash, slot, length === 4 ? 4 : 6, sourcePort, destinationPort);
-    record.next = head ?? null;
-    this.chains.set(hash, record);
-    this.records.push(record);
+    const record = new FlowRecord(hash, slot, version, sourcePort, destinationPort);
+    records.push(record);
+    slots[i] = slot + 1;
+    if (this.used * 2 > slots.length) this.grow();
     this.direction = FLOW_DIRECTION.A_TO_B;
     return record;
+  }
+
+  private grow(): void {
+    const slots = new Int32Array(this.slots.length * 2);
+    const mask = slots.length - 1;
+    for (const r of this.records) {
+      let i = r.hash & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = r.slot + 1;
+    }
+    this.slots = slots;
+    this.mask = mask;
   }
 
   /** Address text of endpoint A (side 0) or B (side 1) of a record. */

@@ -119,6 +119,11 @@ export const BACKEND_MODULES: readonly BackendModule[] = Object.freeze([
   },
 ]);
 
+/** Per module: format → accept rule (built once). */
+const ACCEPT_BY_FORMAT = new Map<BackendModule, ReadonlyMap<string, Accept>>(
+  BACKEND_MODULES.map((m) => [m, new Map(m.accepts.map((a) => [a.format, a]))]),
+);
+
 /** The module of that name; undefined when unknown. */
 export function findModule(name: string): BackendModule | undefined {
   return BACKEND_MODULES.find((m) => m.name === name.toLowerCase());
@@ -132,14 +137,15 @@ function isIpv6Text(address: string): boolean {
  * The peer address a backend module would report for one connection. Pure; allocates the result.
  */
 export function resolvePeer(module: BackendModule, input: ModuleInput): PeerResult {
-  const lb: PeerResult = { outcome: 'lb', address: input.lbAddress, port: input.lbPort, format: null, packet: null };
-  if (input.socketFamily === 6 && module.ipv6 === 'ignore') return lb;
+  const lb = (): PeerResult => ({ outcome: 'lb', address: input.lbAddress, port: input.lbPort, format: null, packet: null });
+  if (input.socketFamily === 6 && module.ipv6 === 'ignore') return lb();
+  const accepts = ACCEPT_BY_FORMAT.get(module) ?? new Map(module.accepts.map((a) => [a.format, a]));
   for (const which of module.packets) {
     const carriers = which === 'syn' ? input.synCarriers : input.ackCarriers;
     if (carriers === null) continue;
     for (const c of carriers) {
       if (c.clientAddress === null) continue;
-      const accept = module.accepts.find((a) => a.format === c.format);
+      const accept = accepts.get(c.format);
       if (accept === undefined) continue;
       if (accept.firstOptionOnly && c.firstOption === false) continue;
       const address = c.clientAddress;
@@ -151,5 +157,5 @@ export function resolvePeer(module: BackendModule, input: ModuleInput): PeerResu
       return { outcome: 'client', address: input.socketFamily === 6 ? `::ffff:${address}` : address, port, format: c.format, packet: which };
     }
   }
-  return lb;
+  return lb();
 }

@@ -16,7 +16,7 @@ import { IPPROTO } from '../codec/ipproto.js';
 import { linkTypeName } from '../codec/linktype.js';
 import { TCP_FLAG } from '../codec/tcp.js';
 import { AnomalyTally, type AnomalyEntry, type AnomalyExample } from './anomalies.js';
-import { FlowTable, type FlowRecord } from './flows.js';
+import { FlowTable, type FlowEndpoints, type FlowRecord } from './flows.js';
 import { PacketInspector } from './inspect.js';
 import { BACKEND_MODULES, findModule, resolvePeer, type BackendModule, type ModuleName, type PeerResult } from './modules.js';
 import { classifyFlow, carrierLength, MISSING_VERDICTS, VERDICT_MEANING, VERDICTS, type Verdict } from './verdict.js';
@@ -221,6 +221,11 @@ export class StatsCollector {
   private fileLinkTypes = new Map<number, number>();
   private fileFirst = Infinity;
   private fileLast = -Infinity;
+  /** Per-file counters, copied into the FileOverview by endFile. */
+  private filePackets = 0;
+  private fileBytes = 0;
+  private fileOriginalBytes = 0;
+  private fileTruncated = 0;
   private first = Infinity;
   private last = -Infinity;
   private packets = 0;
@@ -274,6 +279,10 @@ export class StatsCollector {
     this.fileLinkTypes = new Map();
     this.fileFirst = Infinity;
     this.fileLast = -Infinity;
+    this.filePackets = 0;
+    this.fileBytes = 0;
+    this.fileOriginalBytes = 0;
+    this.fileTruncated = 0;
     this.file = {
       file: info.file, format: info.format, linkTypes: [], interfaces: 0, packets: 0, bytes: 0, originalBytes: 0,
       firstTime: null, lastTime: null, durationSeconds: 0, truncatedPackets: 0, error: null,
@@ -287,6 +296,10 @@ export class StatsCollector {
     if (f === null) return;
     this.flushLinkTypes();
     this.runLinkType = -1;
+    f.packets = this.filePackets;
+    f.bytes = this.fileBytes;
+    f.originalBytes = this.fileOriginalBytes;
+    f.truncatedPackets = this.fileTruncated;
     f.interfaces = info.interfaces.length;
     f.linkTypes = [...this.fileLinkTypes].map(([linkType, packets]) => ({ linkType, name: linkTypeName(linkType), packets }));
     if (f.linkTypes.length === 0) {
@@ -301,12 +314,11 @@ export class StatsCollector {
 
   /** One packet of the current file (synchronous; the record is only read during the call). */
   packet(rec: PacketRecord): void {
-    const file = this.file!;
     const data = rec.data;
     const time = rec.timestampSeconds * 1000 + rec.timestampNanos / 1e6;
-    file.packets++;
-    file.bytes += rec.capturedLength;
-    file.originalBytes += rec.originalLength;
+    this.filePackets++;
+    this.fileBytes += rec.capturedLength;
+    this.fileOriginalBytes += rec.originalLength;
     this.packets++;
     this.bytes += rec.capturedLength;
     this.originalBytes += rec.originalLength;
@@ -322,7 +334,7 @@ export class StatsCollector {
     inspector.inspect(data, lt, rec.originalLength);
     const d = inspector.d;
     if (d.truncated || rec.capturedLength < rec.originalLength) {
-      file.truncatedPackets++;
+      this.fileTruncated++;
       this.truncated++;
     }
     this.warnings += d.warningCount;
@@ -583,17 +595,23 @@ export class StatsCollector {
   private finishConnection(f: FlowRecord): void {
     if (f.packets === 0) return;
     this.connections++;
-    const e = this.table.endpoints(f);
+    // One address text per connection (what getpeername returns without a carrier); the full
+    // endpoint texts only when an example, a peer row or the callback needs them.
+    const clientSide: 0 | 1 = f.clientSide === 1 ? 1 : 0;
+    const clientAddress = this.table.address(f, clientSide);
+    const clientPort = clientSide === 0 ? f.portA : f.portB;
+    let endpoints: FlowEndpoints | null = null;
+    const ends = (): FlowEndpoints => (endpoints ??= this.table.endpoints(f));
     const fileName = this.files[f.fileIndex - 1]?.file ?? '';
-    const clientLeg = this.isClientLeg(f, e.clientAddress, e.clientPort);
+    const clientLeg = this.isClientLeg(f, clientAddress, clientPort);
     const handshake = f.synCount > 0 && f.ackPacket > 0;
     const judged = handshake && !clientLeg;
     const input = {
       socketFamily: f.ipVersion,
       synCarriers: f.synCarriers,
       ackCarriers: f.ackCarriers,
-      lbAddress: e.clientAddress,
-      lbPort: e.clientPort,
+      lbAddress: clientAddress,
+      lbPort: clientPort,
     };
     let verdictPeer: PeerResult | null = null;
     for (const m of BACKEND_MODULES) {
@@ -614,13 +632,13 @@ export class StatsCollector {
     if (list === undefined) this.verdictExamples.set(verdict, (list = []));
     if (this.top === 0 || list.length < this.top) {
       list.push({
-        client: e.client, server: e.server, file: fileName, firstPacket: f.firstPacket,
+        client: ends().client, server: ends().server, file: fileName, firstPacket: f.firstPacket,
         synPacket: f.synCount > 0 ? f.synPacket : null, ackPacket: f.ackPacket > 0 ? f.ackPacket : null,
         detail: this.verdictDetail(f, verdict, peer),
       });
     }
     if (this.module !== null && (this.top === 0 || this.peerRows.length < this.top)) {
-      this.peerRows.push({ client: e.client, server: e.server, file: fileName, firstPacket: f.firstPacket, verdict, peer });
+      this.peerRows.push({ client: ends().client, server: ends().server, file: fileName, firstPacket: f.firstPacket, verdict, peer });
     }
 
     // carriers and clients
@@ -636,10 +654,9 @@ export class StatsCollector {
     }
 
     // connection-level anomalies
-    const label = `${e.client} > ${e.server}`;
-    const at = (packet: number, detail: string) => (): AnomalyExample => ({ flow: label, file: fileName, packet, detail });
+    const at = (packet: number, detail: string) => (): AnomalyExample => ({ flow: `${ends().client} > ${ends().server}`, file: fileName, packet, detail });
     if (clientLeg && f.carrierPackets > 0 && carrier !== null) {
-      this.anomalies.add('carrier-on-client-leg', at(f.firstPacket, `${carrier.format} names ${carrier.clientAddress} on a packet from the client ${e.clientAddress}`));
+      this.anomalies.add('carrier-on-client-leg', at(f.firstPacket, `${carrier.format} names ${carrier.clientAddress} on a packet from the client ${clientAddress}`));
     }
     if (f.synAckWindow === 0) {
       const detail = f.windowOpenedAfter >= 0 ? `window opened after ${f.windowOpenedAfter.toFixed(3)} ms` : 'window never opened in the capture';
@@ -655,7 +672,7 @@ export class StatsCollector {
 
     if (this.onConnection) {
       this.onConnection({
-        client: e.client, server: e.server, clientEvidence: f.clientEvidence, file: fileName, firstPacket: f.firstPacket,
+        client: ends().client, server: ends().server, clientEvidence: f.clientEvidence, file: fileName, firstPacket: f.firstPacket,
         packets: f.packets, bytes: f.bytes, clientPackets: f.clientPackets, serverPackets: f.serverPackets,
         clientPayload: f.clientPayload, serverPayload: f.serverPayload,
         synPacket: f.synCount > 0 ? f.synPacket : null, ackPacket: f.ackPacket > 0 ? f.ackPacket : null,
