@@ -20,8 +20,8 @@ export function renderRewriteSummary(s: RewriteSummary, chalk: ChalkInstance): s
     row('skipped: not eligible', s.skipped['not-eligible']);
     row('skipped: FRAG (MTU)', s.skipped.FRAG, true);
     row('skipped: NOROOM (header full)', s.skipped.NOROOM, true);
-    const other = s.skipped.NOROUTE + s.skipped.NOTSUPP + s.skipped.family + s.skipped['no-room-in-buffer'] + s.skipped['max-trail'];
-    if (other > 0) row('skipped: other (family, buffer)', other, true);
+    const other = s.skipped.NOROUTE + s.skipped.NOTSUPP + s.skipped.family + s.skipped['no-room-in-buffer'] + s.skipped['max-trail'] + s.skipped['no-carrier'];
+    if (other > 0) row('skipped: other (family, buffer, no carrier)', other, true);
     row('packets pruned (DPVS option pruning)', s.prunedPackets);
   } else {
     row('carriers removed', s.carriersRemoved);

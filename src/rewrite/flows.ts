@@ -21,7 +21,7 @@ import type { FnatConnection } from '../dpvs/fnat.js';
 export type SideRule = 'syn' | 'server-option' | 'ports';
 
 /** Why a client->server packet did not get a carrier (report keys). */
-export const SKIP_REASONS = ['not-eligible', 'FRAG', 'NOROOM', 'NOROUTE', 'NOTSUPP', 'family', 'no-room-in-buffer', 'max-trail'] as const;
+export const SKIP_REASONS = ['not-eligible', 'FRAG', 'NOROOM', 'NOROUTE', 'NOTSUPP', 'family', 'no-room-in-buffer', 'max-trail', 'no-carrier'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 export class Flow {
