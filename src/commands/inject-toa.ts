@@ -7,6 +7,7 @@
  * the summary is printed, no output file is left) or runtime error; 2 usage.
  */
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseEndpoint, type Endpoint } from '../codec/addr.js';
 import { CaptureError, CliError } from '../codec/errors.js';
@@ -195,6 +196,11 @@ export function writeSummary(summary: RewriteSummary, json: boolean, io: Io): vo
 }
 
 export async function runInject(input: string, options: InjectCommandOptions, io: Io): Promise<RewriteSummary> {
+  if (options.report !== null && options.report !== '-') {
+    // The report must overwrite neither the capture being read nor the one being written.
+    assertOutputIsNotInput([input], options.report);
+    if (resolve(options.report) === resolve(options.output)) throw new CliError(`--report ${options.report} and -o name the same file`, 2);
+  }
   const summary = newSummary('inject-toa', input, options.output);
   const engine = new RewriteEngine(summary);
   let rewriter: InjectRewriter | ReverseRewriter;

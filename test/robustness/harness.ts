@@ -5,7 +5,7 @@
  * production reader (so a mutation can target a record boundary or a length field), and count the
  * packets a capture delivers with the production reader.
  */
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
@@ -370,6 +370,28 @@ export async function checkAllCommands(data: Uint8Array, extension: string, note
       }
       expect(temporaryLeftovers(dir), `${note}: ${command} temporary files`).toEqual([]);
     }
+
+    // synproxy-replay: every input packet lands in one count of the report; no output after an error.
+    const replayOutput = join(dir, `${name}.replay.pcapng`);
+    const replayReport = join(dir, `${name}.replay.json`);
+    const replay = await runCli(['synproxy-replay', input, '-o', replayOutput, '--report', replayReport]);
+    expectClean(replay);
+    expect(replay.code, `${note}: synproxy-replay exit; ${replay.stderr.slice(0, 300)}`).toBe(damaged === null ? 0 : 1);
+    if (damaged === null) {
+      const counts = (JSON.parse(readFileSync(replayReport, 'utf8')) as { counts: Record<string, number> }).counts;
+      expect(counts.inputPackets, `${note}: synproxy-replay input packets`).toBe(expected.packets);
+      const parts = ['clientPackets', 'responsesDelivered', 'responsesUndelivered', 'notIp', 'notTcp', 'otherTcp', 'familyNotModelled', 'damaged'];
+      expect(parts.reduce((n, k) => n + (counts[k] ?? 0), 0), `${note}: synproxy-replay accounting ${JSON.stringify(counts)}`).toBe(counts.inputPackets);
+      const written = await countPackets(replayOutput);
+      expect(written.error, `${note}: synproxy-replay output reads back`).toBeNull();
+      expect(written.packets, `${note}: synproxy-replay output packets`).toBe(counts.outputClientSide! + counts.outputRsSide!);
+      rmSync(replayOutput);
+      rmSync(replayReport);
+    } else {
+      expect(replay.stderr, note).toContain(damaged.message);
+      expect(existsSync(replayOutput), `${note}: synproxy-replay left an output after an error`).toBe(false);
+    }
+    expect(temporaryLeftovers(dir), `${note}: synproxy-replay temporary files`).toEqual([]);
   } finally {
     rmSync(input, { force: true });
   }

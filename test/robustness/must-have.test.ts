@@ -353,6 +353,26 @@ describe('output safety', () => {
     expect(temporaryLeftovers(dir)).toEqual([]);
   });
 
+  it('a report file (inject-toa --report, synproxy-replay --report) naming the input, also through links, is refused', async () => {
+    const sym = join(dir, 'report-sym.pcap');
+    const hard = join(dir, 'report-hard.pcap');
+    symlinkSync(input, sym);
+    linkSync(input, hard);
+    for (const report of [input, sym, hard]) {
+      for (const command of ['inject-toa', 'synproxy-replay']) {
+        const out = join(dir, `report-case-${command}.pcap${command === 'synproxy-replay' ? 'ng' : ''}`);
+        const o = await runCli([command, input, '-o', out, '--report', report]);
+        expect(o.code, `${command} --report ${report}: ${o.stderr}`).toBe(2);
+        expect(o.stderr).toMatch(/same file as input/);
+        expect(readFileSync(input).equals(original), 'the input is untouched').toBe(true);
+      }
+    }
+    const out = join(dir, 'report-and-output.pcap');
+    const same = await runCli(['inject-toa', input, '-o', out, '--report', out]);
+    expect(same.code, same.stderr).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('a failed run leaves no partial output and does not touch an existing output file', async () => {
     const whole = pcapOf(frames(8));
     const damaged = file('safety-damaged.pcap', whole.subarray(0, whole.length - 7));
