@@ -25,6 +25,7 @@ export interface InjectCommandOptions extends InjectOptions {
   output: string;
   json: boolean;
   report: string | null;
+  /** --reverse: backend leg in, client leg out (null otherwise). */
   reverse: ReverseOptions | null;
 }
 
@@ -104,7 +105,6 @@ export function parseInjectOptions(raw: Record<string, unknown>): InjectCommandO
     if (lip === null || rs === null) throw new CliError('--fnat needs --lip IP[:PORT] and --rs IP:PORT', 2);
     if (lip.address.length !== rs.address.length) throw new CliError('--lip and --rs must be the same address family', 2);
     if (nat64 && lip.address.length !== 4) throw new CliError('--nat64 takes an IPv4 --lip and --rs (IPv6 client leg to an IPv4 backend)', 2);
-    if (raw.prune === false) throw new CliError('--no-prune is not available with --fnat (the DPVS model always prunes)', 2);
     const wscale = (raw.wscale as [number, number] | undefined) ?? [0, 0];
     fnat = {
       local: lip.address,

@@ -203,6 +203,8 @@ export interface FnatOptions {
   removeCarrier?: boolean;
   /** Inverse inbound: option kind of the carrier (default 254). */
   carrierKind?: number;
+  /** Run tcp_in_prune_options and the one retry when the first TOA insert fails (default true). */
+  prune?: boolean;
 }
 
 export type FnatStatus = 'ok' | LayoutStatus | 'not-tcp-udp' | 'nat64-unsupported' | 'no-room';
@@ -525,7 +527,7 @@ function insertToaWithFallback(
   if (error !== null) {
     if (legacy) {
       result.toaNopped = nopOptions(buf, layout, option[0]);
-    } else {
+    } else if (opts.prune !== false) {
       const required = (option.length + 3) & ~3;
       const pruned = pruneOptions(buf, layout, required, syn);
       result.pruned = pruned;

@@ -482,7 +482,7 @@ export class InjectRewriter implements PacketRewriter {
       const info = this.info;
       const carrier = info.layer === 'tcp-option' && this.options.format !== 'dpvs' ? this.tcpCarrier(flow) : null;
       const when: ToaWhen = info.layer !== 'tcp-option' ? 'off' : this.when === 'syn' ? 'off' : this.when;
-      const base: FnatOptions = { mtu: this.options.mtu, when, carrier, placement: info.placement };
+      const base: FnatOptions = { mtu: this.options.mtu, when, carrier, placement: info.placement, prune: this.options.prune };
       o = { good: { ...base, checksum: this.options.checksum }, bad: { ...base, checksum: 'incremental' } };
       this.handlerOptions.set(flow, o);
     }
