@@ -20,9 +20,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildPacket } from '../../src/codec/build.js';
-import { openCapture } from '../../src/codec/capture.js';
+import { openCapture, openCaptureStream } from '../../src/codec/capture.js';
 import { buildPcap, buildPcapng, type BlockSpec } from '../helpers/capture-builder.js';
 import { repoRoot } from '../helpers/corpus.js';
 import { countPackets, expectClean, rssMiB, runCli, temporaryLeftovers } from './harness.js';
@@ -113,6 +114,37 @@ describe('exit codes, error lines, --debug', () => {
     expect(o.stderr).toMatch(new RegExp(`^toa: ${path.replace(/[.]/g, '\\.')}: packet 3 at byte offset ${offsets[4]}: truncated enhanced packet block: header says \\d+ bytes, only 20 remain\\n$`));
   });
 
+  it('a missing input, a directory as input, an empty file, a text file: one clear line each, exit 1', async () => {
+    const empty = file('empty.pcap', new Uint8Array(0));
+    const text = file('notes.pcap', new TextEncoder().encode('these are not packets\n'));
+    const cases: Array<[string, RegExp]> = [
+      [join(dir, 'no-such.pcap'), /cannot read .*no-such\.pcap: no such file/],
+      [dir, /it is a directory/],
+      [empty, /empty file: not a pcap or pcapng file/],
+      [text, /not a pcap or pcapng file: magic 0x74686573 \(it looks like text\)/],
+    ];
+    for (const [path, message] of cases) {
+      for (const argv of [['decode', path], ['stats', path], ['strip', path, '-o', join(dir, 'never.pcap')], ['inject-toa', path, '-o', join(dir, 'never.pcap')]]) {
+        const o = await runCli(argv);
+        expectClean(o);
+        expect(o.code, `${argv.join(' ')}: ${o.stderr}`).toBe(1);
+        expect(nonEmptyLines(o.stderr).filter((l) => l.startsWith('toa: ')), o.stderr).toHaveLength(1);
+        expect(o.stderr).toMatch(message);
+        expect(existsSync(join(dir, 'never.pcap'))).toBe(false);
+      }
+    }
+  });
+
+  it.skipIf(!built)('a damaged capture on stdin: packets, then one line naming "-", packet and offset; exit 1', () => {
+    const whole = pcapOf(frames(4));
+    const cut = whole.subarray(0, whole.length - 2);
+    const lastRecord = whole.length - 16 - segment(3).length;
+    const r = spawnSync('node', [bin, 'decode', '-'], { input: cut, encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(1);
+    expect(nonEmptyLines(r.stdout)).toHaveLength(3);
+    expect(r.stderr).toBe(`toa: -: packet 4 at byte offset ${lastRecord}: truncated record: header says ${segment(3).length} bytes, only ${segment(3).length - 2} remain\n`);
+  });
+
   it('every command on the damaged file: exit 1, the same one error line, no stack; with --debug a stack', async () => {
     const whole = pcapOf(frames(4));
     const path = file('damaged2.pcap', whole.subarray(0, whole.length - 3));
@@ -180,6 +212,26 @@ describe('limits against memory bombs', () => {
       expect(o.stderr).toContain(`packet 2 at byte offset ${offsets[3]}`);
     }
     expect(rssMiB() - before).toBeLessThan(100);
+  });
+
+  it('on a stream (no file size): a 250 MiB claim ends in an error at the end of input, resident memory stays flat', async () => {
+    const bytes = pcapOf(frames(2));
+    const second = 24 + 16 + segment(0).length;
+    new DataView(bytes.buffer).setUint32(second + 8, 250 * 1024 * 1024, true);
+    const before = rssMiB();
+    const reader = await openCaptureStream(Readable.from([Buffer.from(bytes)]), '-');
+    let packets = 0;
+    const error = await reader.read(() => void packets++).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(packets).toBe(1);
+    expect(error?.message).toMatch(new RegExp(`^-: packet 2 at byte offset ${second}: truncated record: header says 262144000 bytes`));
+    expect(rssMiB() - before).toBeLessThan(100);
+    const over = pcapOf(frames(2));
+    new DataView(over.buffer).setUint32(second + 8, 0xffffffff, true);
+    const reader2 = await openCaptureStream(Readable.from([Buffer.from(over)]), '-');
+    await expect(reader2.read(() => undefined)).rejects.toThrow(/exceeds the maximum of 268435456 bytes/);
   });
 
   it('an EPB whose captured length overruns its own block is an error', async () => {
