@@ -19,7 +19,7 @@ import { RewriteEngine } from '../rewrite/engine.js';
 import { FORMAT_TABLE, INJECT_FORMATS, INJECT_WHEN, InjectRewriter, type InjectFormat, type InjectOptions, type InjectWhen } from '../rewrite/inject.js';
 import { flowReport, newSummary, type RewriteSummary } from '../rewrite/summary.js';
 import { ReverseRewriter, type ReverseOptions } from '../rewrite/reverse.js';
-import { assertOutputIsNotInput, describeFileError } from '../util/output.js';
+import { assertOutputIsNotInput, describeFileError, writeReportText } from '../util/output.js';
 
 export interface InjectCommandOptions extends InjectOptions {
   output: string;
@@ -191,7 +191,7 @@ export function register(program: Command, io: Io): void {
 }
 
 export function writeSummary(summary: RewriteSummary, json: boolean, io: Io): void {
-  if (json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  if (json) writeReportText(io.stdout, JSON.stringify(summary, null, 2) + '\n');
   else io.stderr.write(renderRewriteSummary(summary, chalkFor(io.stderr)));
 }
 
@@ -220,7 +220,7 @@ export async function runInject(input: string, options: InjectCommandOptions, io
   writeSummary(summary, options.json, io);
   if (options.report !== null) {
     const text = JSON.stringify({ summary, flows: rewriter.flows.flows.map(flowReport) }, null, 2) + '\n';
-    if (options.report === '-') io.stdout.write(text);
+    if (options.report === '-') writeReportText(io.stdout, text);
     else {
       try {
         writeFileSync(options.report, text);

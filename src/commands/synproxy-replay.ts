@@ -18,7 +18,7 @@ import { LadderRenderer } from '../render/ladder.js';
 import { runSynproxyCheck, type CheckResult } from '../replay/check.js';
 import { runSynproxyReplay, type ReplayPacket, type ReplayResult } from '../replay/driver.js';
 import { ethernetFrame } from '../replay/packet.js';
-import { assertOutputIsNotInput, BufferedOutput } from '../util/output.js';
+import { assertOutputIsNotInput, BufferedOutput, writeReportText } from '../util/output.js';
 
 /** Exit code of `--check` when the capture disagrees with the model. */
 export const CHECK_DISAGREEMENT_EXIT = 3;
@@ -176,7 +176,7 @@ export function parseSynproxyReplayOptions(inputs: string[], raw: RawOptions): S
 
 function writeText(io: Io, path: string, text: string): void {
   if (path === '-') {
-    io.stdout.write(text);
+    writeReportText(io.stdout, text);
     return;
   }
   const out = BufferedOutput.create(path);

@@ -85,6 +85,21 @@ export function describeFileError(err: unknown, path: string, action: 'read' | '
   }
 }
 
+/**
+ * Write a whole text (a report, a JSON summary) to `stream`. When it is the process's own stdout the
+ * bytes go to file descriptor 1 synchronously, so a full disk is a CliError (exit 1) and a closed pipe
+ * ends quietly, instead of an 'error' event after the command has already reported success.
+ */
+export function writeReportText(stream: NodeJS.WritableStream, text: string): void {
+  if (stream !== process.stdout) {
+    stream.write(text);
+    return;
+  }
+  const out = BufferedOutput.create('-', 64 * 1024);
+  out.writeBytes(new TextEncoder().encode(text));
+  out.close();
+}
+
 /** The temporary name used while writing `path`. */
 export function temporaryPathFor(path: string): string {
   const abs = resolve(path);

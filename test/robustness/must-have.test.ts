@@ -526,6 +526,21 @@ describe('output safety', () => {
     expect(r.stderr.trim()).toMatch(/^toa: cannot write .*: no space left on device$/);
   });
 
+  it.skipIf(!built || !existsSync('/dev/full'))('reports on a full stdout (stats, stats --json, strip --json, inject-toa --report -, synproxy-replay --report -): one clear line, exit 1', () => {
+    const cases = [
+      `stats ${input}`,
+      `stats --json ${input}`,
+      `strip ${input} -o ${join(dir, 'full-strip.pcap')} --json`,
+      `inject-toa ${input} -o ${join(dir, 'full-inject.pcap')} --report -`,
+      `synproxy-replay ${input} -o ${join(dir, 'full-replay.pcapng')} --report -`,
+    ];
+    for (const args of cases) {
+      const r = spawnSync('sh', ['-c', `node ${bin} ${args} > /dev/full`], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, `${args}: ${r.stderr}`).toBe(1);
+      expect(nonEmptyLines(r.stderr).filter((l) => l.startsWith('toa: ')), args).toEqual(['toa: cannot write -: no space left on device']);
+    }
+  });
+
   describe.skipIf(!built)('a closed pipe is not an error', () => {
     // Enough packets that decode writes far more than a pipe buffer holds.
     const big = file('many.pcap', pcapOf(frames(30_000)));
