@@ -13,7 +13,7 @@
  *     (registered ports 1024-49151 are below the ephemeral range), ties go to the destination.
  * A later SYN or SYN-ACK overrides an inference made from ports (`sideFrom` tells which rule decided).
  */
-import { readU16 } from '../codec/bytes.js';
+import { readU16, readU32 } from '../codec/bytes.js';
 import { IPV4 } from '../codec/ipv4.js';
 import { IPV6 } from '../codec/ipv6.js';
 import type { FnatConnection } from '../dpvs/fnat.js';
@@ -64,19 +64,34 @@ export class Flow {
   carriersInserted = 0;
   carriersRemoved = 0;
   standalonePackets = 0;
-  readonly skipped = new Map<SkipReason, number>();
+  /** Skip counts by SKIP_REASONS index, created at the first skip (see `skipped`). */
+  private skipCounts: number[] | null = null;
+  /** IPv4: the addresses as unsigned 32-bit numbers (the flow table compares these). */
+  readonly wordA: number;
+  readonly wordB: number;
 
-  constructor(id: number, protocol: number, af: 4 | 6, data: Uint8Array, l3: number, l4: number) {
+  /** `addressA`/`addressB` are views into `slab` (one shared allocation for many flows). */
+  constructor(id: number, protocol: number, af: 4 | 6, data: Uint8Array, l3: number, l4: number, slab: AddressSlab = SHARED_SLAB) {
     this.id = id;
     this.protocol = protocol;
     this.af = af;
     const size = af === 4 ? 4 : 16;
     const source = l3 + (af === 4 ? IPV4.SRC : IPV6.SRC);
     const destination = l3 + (af === 4 ? IPV4.DST : IPV6.DST);
-    this.addressA = data.slice(source, source + size); // kept on purpose: one copy per flow
-    this.addressB = data.slice(destination, destination + size);
+    this.addressA = slab.copy(data, source, size);
+    this.addressB = slab.copy(data, destination, size);
+    this.wordA = af === 4 ? readU32(data, source) : 0;
+    this.wordB = af === 4 ? readU32(data, destination) : 0;
     this.portA = readU16(data, l4);
     this.portB = readU16(data, l4 + 2);
+  }
+
+  /** Skip counts by reason (only reasons that occurred). */
+  get skipped(): Map<SkipReason, number> {
+    const out = new Map<SkipReason, number>();
+    const counts = this.skipCounts;
+    if (counts !== null) for (let i = 0; i < SKIP_REASONS.length; i++) if (counts[i]! > 0) out.set(SKIP_REASONS[i]!, counts[i]!);
+    return out;
   }
 
   get clientAddress(): Uint8Array {
@@ -93,7 +108,9 @@ export class Flow {
   }
 
   skip(reason: SkipReason): void {
-    this.skipped.set(reason, (this.skipped.get(reason) ?? 0) + 1);
+    let counts = this.skipCounts;
+    if (counts === null) counts = this.skipCounts = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    counts[SKIP_INDEX[reason]]!++;
   }
 
   /** Forget the TCP connection state (a new SYN on the same 4-tuple: a new connection). */
@@ -109,6 +126,31 @@ export class Flow {
   }
 }
 
+const SKIP_INDEX = Object.fromEntries(SKIP_REASONS.map((r, i) => [r, i])) as Record<SkipReason, number>;
+
+/**
+ * Flow addresses live in shared 64 KiB chunks: a flow costs two small views instead of two
+ * ArrayBuffers of 4 or 16 bytes each (which the garbage collector tracks one by one).
+ */
+export class AddressSlab {
+  private chunk = new Uint8Array(65536);
+  private used = 0;
+
+  copy(data: Uint8Array, at: number, size: number): Uint8Array {
+    if (this.used + size > this.chunk.length) {
+      this.chunk = new Uint8Array(65536);
+      this.used = 0;
+    }
+    const start = this.used;
+    const chunk = this.chunk;
+    for (let i = 0; i < size; i++) chunk[start + i] = data[at + i]!;
+    this.used = start + size;
+    return chunk.subarray(start, start + size);
+  }
+}
+
+const SHARED_SLAB = new AddressSlab();
+
 function mixBytes(data: Uint8Array, start: number, length: number, h: number): number {
   for (let i = 0; i < length; i++) h = Math.imul(h ^ data[start + i]!, 0x01000193);
   return h;
@@ -123,7 +165,10 @@ function sameBytes(data: Uint8Array, at: number, key: Uint8Array): boolean {
 export class FlowTable {
   readonly flows: Flow[] = [];
   private slots = new Int32Array(1024).fill(-1);
+  /** The hash of the flow in each slot: most probes that do not match stop here. */
+  private slotHashes = new Int32Array(1024);
   private mask = 1023;
+  private readonly slab = new AddressSlab();
   /** Direction of the last successful lookup: true when the packet went A -> B. */
   lastForward = true;
 
@@ -142,10 +187,17 @@ export class FlowTable {
 
   private matches(flow: Flow, protocol: number, data: Uint8Array, l3: number, af: 4 | 6, l4: number): 0 | 1 | 2 {
     if (flow.protocol !== protocol || flow.af !== af) return 0;
-    const source = l3 + (af === 4 ? IPV4.SRC : IPV6.SRC);
-    const destination = l3 + (af === 4 ? IPV4.DST : IPV6.DST);
     const sport = readU16(data, l4);
     const dport = readU16(data, l4 + 2);
+    if (af === 4) {
+      const source = readU32(data, l3 + IPV4.SRC);
+      const destination = readU32(data, l3 + IPV4.DST);
+      if (sport === flow.portA && dport === flow.portB && source === flow.wordA && destination === flow.wordB) return 1;
+      if (sport === flow.portB && dport === flow.portA && source === flow.wordB && destination === flow.wordA) return 2;
+      return 0;
+    }
+    const source = l3 + IPV6.SRC;
+    const destination = l3 + IPV6.DST;
     if (sport === flow.portA && dport === flow.portB && sameBytes(data, source, flow.addressA) && sameBytes(data, destination, flow.addressB)) return 1;
     if (sport === flow.portB && dport === flow.portA && sameBytes(data, source, flow.addressB) && sameBytes(data, destination, flow.addressA)) return 2;
     return 0;
@@ -156,21 +208,27 @@ export class FlowTable {
    * new (`created` set on the table). Sets lastForward.
    */
   lookup(protocol: number, data: Uint8Array, l3: number, af: 4 | 6, l4: number): Flow {
-    let i = this.hash(protocol, data, l3, af, l4) & this.mask;
+    const h = this.hash(protocol, data, l3, af, l4);
+    const slots = this.slots;
+    const hashes = this.slotHashes;
+    let i = h & this.mask;
     for (;;) {
-      const index = this.slots[i]!;
+      const index = slots[i]!;
       if (index < 0) break;
-      const flow = this.flows[index]!;
-      const m = this.matches(flow, protocol, data, l3, af, l4);
-      if (m !== 0) {
-        this.lastForward = m === 1;
-        this.created = false;
-        return flow;
+      if (hashes[i] === h) {
+        const flow = this.flows[index]!;
+        const m = this.matches(flow, protocol, data, l3, af, l4);
+        if (m !== 0) {
+          this.lastForward = m === 1;
+          this.created = false;
+          return flow;
+        }
       }
       i = (i + 1) & this.mask;
     }
-    const flow = new Flow(this.flows.length + 1, protocol, af, data, l3, l4);
-    this.slots[i] = this.flows.length;
+    const flow = new Flow(this.flows.length + 1, protocol, af, data, l3, l4, this.slab);
+    slots[i] = this.flows.length;
+    hashes[i] = h;
     this.flows.push(flow);
     this.lastForward = true;
     this.created = true;
@@ -184,6 +242,7 @@ export class FlowTable {
   private grow(): void {
     const capacity = (this.mask + 1) * 2;
     this.slots = new Int32Array(capacity).fill(-1);
+    this.slotHashes = new Int32Array(capacity);
     this.mask = capacity - 1;
     for (let index = 0; index < this.flows.length; index++) {
       const f = this.flows[index]!;
@@ -193,6 +252,7 @@ export class FlowTable {
       let i = h & this.mask;
       while (this.slots[i]! >= 0) i = (i + 1) & this.mask;
       this.slots[i] = index;
+      this.slotHashes[i] = h;
     }
   }
 }
