@@ -341,7 +341,7 @@ async function runCheck(opts: SynproxyReplayOptions, io: Io): Promise<void> {
     config: opts.config,
   });
   if (opts.report !== null) writeText(io, opts.report, `${JSON.stringify(result, null, 2)}\n`);
-  if (opts.report !== '-') io.stdout.write(formatCheck(result));
+  if (opts.report !== '-') writeReportText(io.stdout, formatCheck(result));
   if (result.disagreements.length > 0) {
     throw new CliError(`${result.disagreements.length} packet(s) disagree with the model`, CHECK_DISAGREEMENT_EXIT);
   }
