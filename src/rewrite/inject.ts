@@ -59,7 +59,7 @@ interface FormatInfo {
 
 /** Every --format: where the carrier goes, its default policy and what it is. */
 export const FORMAT_TABLE = Object.freeze({
-  dpvs: { layer: 'tcp-option', defaultWhen: 'dpvs', placement: 'first', description: 'DPVS TOA 254/8 (IPv4 client) or 254/20 (IPv6 client, NAT64 too)' },
+  dpvs: { layer: 'tcp-option', defaultWhen: 'dpvs', placement: 'first', description: 'DPVS: TOA 254/8 (IPv4 client) or 254/20 (IPv6 client, NAT64 too); UDP: UOA opp, first 3 client packets' },
   lvs: { layer: 'tcp-option', defaultWhen: 'lvs', placement: 'first', description: 'Alibaba LVS FULLNAT: 254/8, IPv6 client 253/20; SYN and pre-data segments' },
   tencent: { layer: 'tcp-option', defaultWhen: 'dpvs', placement: 'first', description: 'Tencent CLB/TGW 200/8 (IPv4 clients)' },
   ucloud: { layer: 'tcp-option', defaultWhen: 'dpvs', placement: 'first', description: 'UCloud ULB 200/8 (IPv4 clients)' },
@@ -75,6 +75,12 @@ export const FORMAT_TABLE = Object.freeze({
 } satisfies Record<string, FormatInfo>);
 
 export type InjectFormat = keyof typeof FORMAT_TABLE;
+
+/** UOA mode of the DPVS handlers for a format: DPVS's own default (opp) for `dpvs`, as its UDP services do. */
+function uoaModeFor(format: string): 'opp' | 'ipo' | 'off' {
+  if (format === 'uoa-ipo') return 'ipo';
+  return format === 'uoa-opp' || format === 'dpvs' ? 'opp' : 'off';
+}
 export const INJECT_FORMATS = Object.keys(FORMAT_TABLE) as InjectFormat[];
 
 export interface FnatSetup {
@@ -343,7 +349,9 @@ export class InjectRewriter implements PacketRewriter {
   private plainPacket(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, fromClient: boolean, flags: number): number {
     const layer = this.info.layer;
     const tcp = flow.protocol === IPPROTO.TCP;
-    if (layer === 'tcp-option') {
+    // --format dpvs is DPVS's service behaviour: TOA on TCP, UOA in its default opp mode on UDP
+    const dpvsUdp = !tcp && this.options.format === 'dpvs';
+    if (layer === 'tcp-option' && !dpvsUdp) {
       if (!tcp || !fromClient) return -1;
       const l4 = this.layout.l4;
       const seq = readU32(rec.data, l4 + TCP.SEQ);
@@ -372,6 +380,7 @@ export class InjectRewriter implements PacketRewriter {
     }
     // UOA and PROXY: the DPVS handlers with an identity connection
     if (layer === 'uoa' && tcp) return -1;
+    if (layer === 'tcp-option' && !dpvsUdp) return -1;
     if (layer === 'proxy' && !tcp && this.options.format !== 'proxy-v2') return -1;
     const conn = this.identityConnection(flow);
     if (fromClient) {
@@ -410,7 +419,7 @@ export class InjectRewriter implements PacketRewriter {
         clientIsn: flow.clientIsn,
         fdataSeq: flow.fdataSeq,
         proxyProtocol: format === 'proxy-v1' ? 1 : format === 'proxy-v2' ? 2 : 0,
-        uoaMode: format === 'uoa-opp' ? 'opp' : format === 'uoa-ipo' ? 'ipo' : 'off',
+        uoaMode: uoaModeFor(format),
         toaWhen: 'off',
       });
       // a client address family other than the packets' (--client override) cannot use the handlers
@@ -583,7 +592,7 @@ export class InjectRewriter implements PacketRewriter {
       wscaleRs: fnat.wscaleRs,
       wscaleVs: fnat.wscaleVs,
       proxyProtocol: format === 'proxy-v1' ? 1 : format === 'proxy-v2' ? 2 : 0,
-      uoaMode: format === 'uoa-opp' ? 'opp' : format === 'uoa-ipo' ? 'ipo' : 'off',
+      uoaMode: uoaModeFor(format),
       toaWhen: this.when === 'syn' ? 'off' : this.when,
     });
     const clientSyn = fromClient && (flags & SYN_ACK) === TCP_FLAG.SYN;

@@ -41,6 +41,8 @@ const cases: [string, string[], string[]][] = [
   ['TTGW', ['--fnat-isn', '5', '--format', 'ttgw'], ['--lip', '10.0.0.2', '--rs', '10.0.1.10:8080', '--fnat-isn', '5']],
   ['UDP UOA opp', ['--udp', '--format', 'uoa-opp'], ['--lip', '10.0.0.2', '--rs', '10.0.1.10:8080']],
   ['UDP UOA ipo', ['--udp', '--format', 'uoa-ipo'], ['--lip', '10.0.0.2', '--rs', '10.0.1.10:8080']],
+  // no --format on either side: DPVS's UDP default is UOA in opp mode for both commands
+  ['UDP, default format (UOA opp)', ['--udp'], ['--lip', '10.0.0.2', '--rs', '10.0.1.10:8080']],
 ];
 
 describe.skipIf(!hasInject)('craft --leg backend == inject-toa --fnat (craft --leg client)', () => {
