@@ -33,9 +33,16 @@ export function buildProgram(io: Io): Command {
   program.addHelpText(
     'after',
     '\nExamples:\n' +
-      '  toa decode samples/dpvs-fnat-v4.pcap          one line per packet, TOA decoded\n' +
-      '  toa decode -v --json capture.pcapng           NDJSON, one object per packet\n' +
-      '\nExit codes: 0 success, 1 damaged input or runtime error, 2 usage error.',
+      '  toa decode samples/dpvs-fnat-v4.pcap                      one line per packet, TOA decoded\n' +
+      '  toa decode --json capture.pcapng                          NDJSON, one object per packet\n' +
+      '  toa stats rs-side.pcap                                    which flows reach the backend without the client address, and why\n' +
+      '  toa inject-toa client.pcap -o rs.pcap --fnat --lip 10.0.0.2 --rs 10.0.1.10:8080\n' +
+      '                                                            the backend leg DPVS would produce\n' +
+      '  toa strip rs.pcap -o clean.pcap                           remove every carrier, fix lengths and checksums\n' +
+      '  toa synproxy-replay client.pcap -o legs.pcapng --ladder   the DPVS SYN proxy, both legs\n' +
+      '  toa craft -o test.pcap --leg backend --nat64              test traffic without a capture\n' +
+      '\nRun `toa <command> --help` for options.\n' +
+      'Exit codes: 0 success, 1 damaged input or runtime error, 2 usage error, 3 findings (stats --fail-on-missing, synproxy-replay --check).',
   );
   return program;
 }
