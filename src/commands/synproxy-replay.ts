@@ -18,7 +18,7 @@ import { LadderRenderer } from '../render/ladder.js';
 import { runSynproxyCheck, type CheckResult } from '../replay/check.js';
 import { runSynproxyReplay, type ReplayPacket, type ReplayResult } from '../replay/driver.js';
 import { ethernetFrame } from '../replay/packet.js';
-import { assertOutputIsNotInput, BufferedOutput, writeReportText } from '../util/output.js';
+import { assertOutputIsNotInput, BufferedOutput, createTextSink, writeReportText } from '../util/output.js';
 
 /** Exit code of `--check` when the capture disagrees with the model. */
 export const CHECK_DISAGREEMENT_EXIT = 3;
@@ -216,7 +216,8 @@ async function runReplay(opts: SynproxyReplayOptions, io: Io): Promise<void> {
 
   // The link type is only known after the survey pass, so packets are kept until the replay ends.
   const packets: ReplayPacket[] = [];
-  const ladder = opts.ladder ? new LadderRenderer((line) => io.stdout.write(`${line}\n`), chalkFor(io.stdout)) : null;
+  const ladderSink = opts.ladder ? createTextSink(io.stdout) : null;
+  const ladder = ladderSink ? new LadderRenderer((line) => ladderSink.write(`${line}\n`), chalkFor(io.stdout)) : null;
   ladder?.header();
   let source: string | { name: string; bytes: Uint8Array } = input;
   if (input === '-') source = { name: 'stdin', bytes: await readAll(process.stdin) };
@@ -286,6 +287,7 @@ async function runReplay(opts: SynproxyReplayOptions, io: Io): Promise<void> {
       writeText(io, opts.report, `${JSON.stringify(report, null, 2)}\n`);
     }
     for (const w of writers) w.close();
+    ladderSink?.close();
   } catch (e) {
     for (const w of writers) w.abort();
     throw e;

@@ -526,13 +526,14 @@ describe('output safety', () => {
     expect(r.stderr.trim()).toMatch(/^toa: cannot write .*: no space left on device$/);
   });
 
-  it.skipIf(!built || !existsSync('/dev/full'))('reports on a full stdout (stats, stats --json, strip --json, inject-toa --report -, synproxy-replay --report -): one clear line, exit 1', () => {
+  it.skipIf(!built || !existsSync('/dev/full'))('reports on a full stdout (stats, stats --json, strip --json, inject-toa --report -, synproxy-replay --report -, synproxy-replay --ladder): one clear line, exit 1', () => {
     const cases = [
       `stats ${input}`,
       `stats --json ${input}`,
       `strip ${input} -o ${join(dir, 'full-strip.pcap')} --json`,
       `inject-toa ${input} -o ${join(dir, 'full-inject.pcap')} --report -`,
       `synproxy-replay ${input} -o ${join(dir, 'full-replay.pcapng')} --report -`,
+      `synproxy-replay ${input} -o ${join(dir, 'full-ladder.pcapng')} --ladder`,
     ];
     for (const args of cases) {
       const r = spawnSync('sh', ['-c', `node ${bin} ${args} > /dev/full`], { encoding: 'utf8', timeout: 30_000 });
