@@ -50,8 +50,9 @@ export class PacketInspector {
     const d = this.d;
     const carriers = this.carriers;
     const notes = this.notes;
-    carriers.length = 0;
-    notes.length = 0;
+    // setting length is a runtime call even when it does not change: only when something was found
+    if (carriers.length !== 0) carriers.length = 0;
+    if (notes.length !== 0) notes.length = 0;
     dissect(data, linkType, originalLength, d);
     if (d.ipVersion === 0) return;
     if (this.checksums) verifyChecksums(data, d);

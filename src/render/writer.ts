@@ -8,6 +8,21 @@
  */
 
 const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/** "00".."99" as 200 ASCII bytes: two digits per table step. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 48 + Math.floor(i / 10);
+  DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10);
+}
+
+/** For each byte value v: at 4v the digit count, then up to 3 ASCII digits. */
+const OCTET_DIGITS = new Uint8Array(256 * 4);
+for (let v = 0; v < 256; v++) {
+  const digits = String(v);
+  OCTET_DIGITS[4 * v] = digits.length;
+  for (let i = 0; i < digits.length; i++) OCTET_DIGITS[4 * v + 1 + i] = digits.charCodeAt(i);
+}
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -61,39 +76,75 @@ export class ByteWriter {
 
   /** Append a non-negative integer in decimal (exact up to 2^53); anything else is written as String(n). */
   uint(n: number): void {
+    if (n < 100000000 && n >= 0 && (n | 0) === n) {
+      if (this.position + 8 > this.buffer.length) this.reserve(8);
+      this.below1e8(n);
+      return;
+    }
     if (!(n >= 0) || n !== Math.floor(n) || n > Number.MAX_SAFE_INTEGER) {
       // not a count (a -1 "absent" marker, NaN): never write garbage digits
       this.text(String(n));
       return;
     }
+    // 10^8 ≤ n < 2^53: the leading part (at most 8 digits), then exactly 8 digits
     if (this.position + 16 > this.buffer.length) this.reserve(16);
+    const high = Math.floor(n / 100000000);
+    const low = n - high * 100000000;
+    this.below1e8(high);
+    const lowHigh = (low / 10000) | 0;
+    const p = this.position;
+    this.fourDigits(lowHigh, p);
+    this.fourDigits(low - lowHigh * 10000, p + 4);
+    this.position = p + 8;
+  }
+
+  /** Digits of an integer 0 ≤ n < 10^8 (capacity already reserved). */
+  private below1e8(n: number): void {
+    if (n < 10000) {
+      this.below1e4(n);
+      return;
+    }
+    const high = (n / 10000) | 0;
+    this.below1e4(high);
+    this.fourDigits(n - high * 10000, this.position);
+    this.position += 4;
+  }
+
+  /** Digits of an integer 0 ≤ n < 10^4 (capacity already reserved). */
+  private below1e4(n: number): void {
     const b = this.buffer;
+    const p = this.position;
     if (n < 10) {
-      b[this.position++] = 48 + n;
-      return;
+      b[p] = 48 + n;
+      this.position = p + 1;
+    } else if (n < 100) {
+      const r = n << 1;
+      b[p] = DIGIT_PAIRS[r]!;
+      b[p + 1] = DIGIT_PAIRS[r + 1]!;
+      this.position = p + 2;
+    } else if (n < 1000) {
+      const q = (n / 100) | 0;
+      const r = (n - q * 100) << 1;
+      b[p] = 48 + q;
+      b[p + 1] = DIGIT_PAIRS[r]!;
+      b[p + 2] = DIGIT_PAIRS[r + 1]!;
+      this.position = p + 3;
+    } else {
+      this.fourDigits(n, p);
+      this.position = p + 4;
     }
-    if (n < 0x100000000) {
-      const digits = n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
-      let p = this.position + digits;
-      this.position = p;
-      while (n >= 10) {
-        const q = (n / 10) >>> 0;
-        b[--p] = 48 + (n - q * 10);
-        n = q;
-      }
-      b[--p] = 48 + n;
-      return;
-    }
-    let digits = 1;
-    for (let t = n; t >= 10; digits++) t = Math.floor(t / 10);
-    let p = this.position + digits;
-    this.position = p;
-    while (n >= 10) {
-      const q = Math.floor(n / 10);
-      b[--p] = 48 + (n - q * 10);
-      n = q;
-    }
-    b[--p] = 48 + n;
+  }
+
+  /** Exactly four digits of an integer 0 ≤ n < 10^4 at buffer[p, p+4) (capacity already reserved). */
+  private fourDigits(n: number, p: number): void {
+    const b = this.buffer;
+    const q = (n / 100) | 0;
+    const r = (n - q * 100) << 1;
+    const s = q << 1;
+    b[p] = DIGIT_PAIRS[s]!;
+    b[p + 1] = DIGIT_PAIRS[s + 1]!;
+    b[p + 2] = DIGIT_PAIRS[r]!;
+    b[p + 3] = DIGIT_PAIRS[r + 1]!;
   }
 
   /** Append a signed integer in decimal. */
@@ -121,13 +172,26 @@ export class ByteWriter {
 
   /** Append the dotted quad of data[offset..offset+4). */
   ipv4(data: Uint8Array, offset: number): void {
-    this.uint(data[offset]!);
-    this.byte(46);
-    this.uint(data[offset + 1]!);
-    this.byte(46);
-    this.uint(data[offset + 2]!);
-    this.byte(46);
-    this.uint(data[offset + 3]!);
+    if (this.position + 15 > this.buffer.length) this.reserve(15);
+    this.octet(data[offset]!);
+    this.buffer[this.position++] = 46;
+    this.octet(data[offset + 1]!);
+    this.buffer[this.position++] = 46;
+    this.octet(data[offset + 2]!);
+    this.buffer[this.position++] = 46;
+    this.octet(data[offset + 3]!);
+  }
+
+  /** Digits of a byte value from OCTET_DIGITS (capacity already reserved). */
+  private octet(v: number): void {
+    const b = this.buffer;
+    let p = this.position;
+    const t = v << 2;
+    const n = OCTET_DIGITS[t]!;
+    b[p++] = OCTET_DIGITS[t + 1]!;
+    if (n > 1) b[p++] = OCTET_DIGITS[t + 2]!;
+    if (n > 2) b[p++] = OCTET_DIGITS[t + 3]!;
+    this.position = p;
   }
 
   /** Append two lower-case hex digits of a byte. */

@@ -43,6 +43,37 @@ describe('checksum', () => {
     );
   });
 
+  it('sum16 equals the word-by-word definition at every alignment, length and view offset', () => {
+    const reference = (b: Uint8Array, start: number, end: number, acc: number): number => {
+      for (let i = start; i < end; i += 2) acc += (b[i]! << 8) | (i + 1 < end ? b[i + 1]! : 0);
+      return acc;
+    };
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 2100, size: 'max' }),
+        fc.nat(7),
+        fc.nat(2100),
+        fc.nat(2100),
+        fc.nat(0xffffff),
+        (raw, viewOffset, a, b, acc) => {
+          // a view that starts at any byte of its buffer, as reader chunks do
+          const backing = new Uint8Array(raw.length + viewOffset);
+          backing.set(raw, viewOffset);
+          const view = backing.subarray(viewOffset);
+          const start = Math.min(a, b, view.length);
+          const end = Math.min(Math.max(a, b), view.length);
+          expect(sum16(view, start, end, acc)).toBe(reference(view, start, end, acc));
+        },
+      ),
+      { numRuns: 2000, endOnFailure: true },
+    );
+    // all 0xFF bytes: the largest lane sums (blocks of 128 words and more)
+    const ones = new Uint8Array(9000).fill(0xff);
+    for (const [start, end] of [[0, 9000], [1, 8999], [3, 4099], [2, 515], [5, 70]] as const) {
+      expect(sum16(ones.subarray(1), start, end - 1)).toBe(reference(ones.subarray(1), start, end - 1, 0));
+    }
+  });
+
   it('fold and finish', () => {
     expect(fold(0x1fffe)).toBe(0xffff);
     expect(finish(0xffff)).toBe(0);

@@ -20,6 +20,32 @@ describe('ByteWriter', () => {
     }
   });
 
+  it('uint at every digit-count boundary and over 0..120000; ipv4 for every octet value', () => {
+    const w = new ByteWriter(1);
+    const expected: string[] = [];
+    for (let p = 1; p <= 1e15; p *= 10) {
+      for (const n of [p - 1, p, p + 1, 2 * p - 1, 9 * p + 9]) {
+        w.uint(n);
+        w.byte(32);
+        expected.push(String(n));
+      }
+    }
+    for (let n = 0; n <= 120000; n++) {
+      w.uint(n);
+      w.byte(32);
+      expected.push(String(n));
+    }
+    expect(w.toString()).toBe(expected.join(' ') + ' ');
+    const v = new ByteWriter(1);
+    const quads: string[] = [];
+    for (let o = 0; o < 256; o++) {
+      v.ipv4(Uint8Array.of(o, 255 - o, o >>> 1, 7), 0);
+      v.byte(32);
+      quads.push(`${o}.${255 - o}.${o >>> 1}.7`);
+    }
+    expect(v.toString()).toBe(quads.join(' ') + ' ');
+  });
+
   it('int, padded, hexByte, hexBytes, ipv4', () => {
     const w = new ByteWriter(4);
     w.int(-42);
