@@ -24,7 +24,7 @@ import { TCP_OPTION_LENGTH, TFO_EXPERIMENT_ID, TcpOptionCursor, TCP_OPTION_WALK,
 import { OPP } from '../codec/dissect.js';
 import { formatIpv6 } from '../codec/addr.js';
 import { TCP_FLAG_TEXT, carrierLabel, hex16, hexBytes, ipChecksumValues, l4ChecksumValues } from './common.js';
-import { ByteWriter } from './writer.js';
+import { ByteWriter, ascii } from './writer.js';
 
 export interface JsonOptions {
   /** `-x`: add "hex" with the whole captured frame. */
@@ -32,6 +32,62 @@ export interface JsonOptions {
   /** Add "file" to every object (several input files). */
   file?: string;
 }
+
+/** Constant JSON fragments, encoded once (written with ByteWriter.bytes). */
+const K_CAPTUREDLENGTH = ascii('","capturedLength":');
+const K_DST = ascii('","dst":"');
+const K_FLAGBITS = ascii('","flagBits":');
+const K_PROTOCOL = ascii('","protocol":');
+const K_INDEX = ascii('"index":');
+const K_QUOTE_END = ascii('"}');
+const K_ACK = ascii(',"ack":');
+const K_CHECKSUMS = ascii(',"checksums":');
+const K_DSTPORT = ascii(',"dstPort":');
+const K_ETHERTYPE = ascii(',"etherType":');
+const K_FLAGS = ascii(',"flags":"');
+const K_FRAGMENTOFFSET = ascii(',"fragmentOffset":');
+const K_HEADERLENGTH = ascii(',"headerLength":');
+const K_HEX = ascii(',"hex":"');
+const K_ID = ascii(',"id":');
+const K_IP_VERSION = ascii(',"ip":{"version":');
+const K_LENGTH = ascii(',"length":');
+const K_LINKTYPE = ascii(',"linkType":');
+const K_NAME_TS_TSVAL = ascii(',"name":"TS","tsval":');
+const K_NAME_MSS_MSS = ascii(',"name":"mss","mss":');
+const K_NAME_NOP = ascii(',"name":"nop"}');
+const K_NAME_WSCALE_SHIFT = ascii(',"name":"wscale","shift":');
+const K_NOTES = ascii(',"notes":');
+const K_OFFSET = ascii(',"offset":');
+const K_OPTIONS = ascii(',"options":');
+const K_OPTIONS_HEX = ascii(',"options":"');
+const K_ORIGINALLENGTH = ascii(',"originalLength":');
+const K_OUTER_CHECKSUMS = ascii(',"outer":{"checksums":');
+const K_PAYLOADLENGTH = ascii(',"payloadLength":');
+const K_SEQ = ascii(',"seq":');
+const K_SRC = ascii(',"src":"');
+const K_TCP_SRCPORT = ascii(',"tcp":{"srcPort":');
+const K_TIMESTAMP = ascii(',"timestamp":"');
+const K_TOA = ascii(',"toa":');
+const K_TOS = ascii(',"tos":');
+const K_TOTALLENGTH = ascii(',"totalLength":');
+const K_TRUNCATED_TRUE = ascii(',"truncated":true');
+const K_TSECR = ascii(',"tsecr":');
+const K_TTL = ascii(',"ttl":');
+const K_UDP_SRCPORT = ascii(',"udp":{"srcPort":');
+const K_URGENT = ascii(',"urgent":');
+const K_VLANS = ascii(',"vlans":[');
+const K_WARNINGS = ascii(',"warnings":');
+const K_WINDOW = ascii(',"window":');
+const K_EMPTY_ARRAY = ascii('[]');
+const K_NULL = ascii('null');
+const K_IP_OK_L4_OK = ascii('{"ip":"ok","l4":"ok"}');
+const K_END_LINE = ascii('}\n');
+const K_LINK_EN10MB = ascii(',"link":{"name":"EN10MB"');
+const K_FLAGS_DF = ascii(',"flags":"DF"');
+/** The whole tail of a packet with no carrier, no note, good checksums and no warning. */
+const K_CLEAN_TAIL = ascii(',"toa":[],"notes":[],"checksums":{"ip":"ok","l4":"ok"},"warnings":[]');
+/** TCP_FLAG_TEXT as bytes, per flag byte. */
+const TCP_FLAG_BYTES: readonly Uint8Array[] = TCP_FLAG_TEXT.map(ascii);
 
 const MPTCP_SUBTYPES = ['capable', 'join', 'dss', 'add-addr', 'rem-addr', 'prio', 'fail', 'fast-close', 'tcprst'];
 
@@ -126,65 +182,70 @@ export class JsonRenderer {
     const data = p.data;
     w.byte(123);
     if (this.filePrefix !== '') w.text(this.filePrefix);
-    w.text('"index":');
+    w.bytes(K_INDEX);
     w.uint(p.index);
-    w.text(',"timestamp":"');
+    w.bytes(K_TIMESTAMP);
     w.int(p.timestampSeconds);
     w.byte(46);
     w.padded(p.timestampNanos, 9);
-    w.text('","capturedLength":');
+    w.bytes(K_CAPTUREDLENGTH);
     w.uint(p.capturedLength);
-    w.text(',"originalLength":');
+    w.bytes(K_ORIGINALLENGTH);
     w.uint(p.originalLength);
-    w.text(',"linkType":');
+    w.bytes(K_LINKTYPE);
     w.uint(p.linkType);
     if (!isSupportedLinkType(p.linkType)) {
       w.text(',"linkTypeName":"' + linkTypeName(p.linkType) + '","decoded":false,"toa":[],"notes":[],"checksums":{"ip":"unverified","l4":"unverified"},"warnings":[]');
       if (this.hex) {
-        w.text(',"hex":"');
+        w.bytes(K_HEX);
         w.hexBytes(data, 0, data.length);
         w.byte(34);
       }
-      w.text('}\n');
+      w.bytes(K_END_LINE);
       return;
     }
     const encapsulated = d.encapsulation !== ENCAPSULATION.NONE && d.outer !== null;
     this.writeLink(w, encapsulated ? d.outer! : d, p.linkType);
     this.writeLayers(w, data, d, ins);
-    w.text(',"toa":');
-    w.text(carriersJson(ins.carriers));
-    w.text(',"notes":');
-    w.text(notesJson(ins.notes));
-    w.text(',"checksums":');
-    writeChecksums(w, data, d);
-    w.text(',"warnings":');
-    w.text(warningsJson(d));
-    if (d.truncated) w.text(',"truncated":true');
+    if (ins.carriers.length === 0 && ins.notes.length === 0 && d.ipChecksum === 'ok' && d.l4Checksum === 'ok' && d.warningCount === 0 && !d.truncated) {
+      w.bytes(K_CLEAN_TAIL);
+    } else {
+      w.bytes(K_TOA);
+      w.text(carriersJson(ins.carriers));
+      w.bytes(K_NOTES);
+      w.text(notesJson(ins.notes));
+      w.bytes(K_CHECKSUMS);
+      writeChecksums(w, data, d);
+      w.bytes(K_WARNINGS);
+      w.text(warningsJson(d));
+    }
+    if (d.truncated) w.bytes(K_TRUNCATED_TRUE);
     if (encapsulated) {
       const o = d.outer!;
       w.text(',"encapsulation":"' + (d.encapsulation === ENCAPSULATION.VXLAN ? 'vxlan' : 'ip-in-ip') + '"');
       if (d.encapsulation === ENCAPSULATION.VXLAN) w.text(',"vni":' + d.vni);
-      w.text(',"outer":{"checksums":');
+      w.bytes(K_OUTER_CHECKSUMS);
       writeChecksums(w, data, o);
       this.writeLayers(w, data, o, null);
       w.byte(125);
     }
     if (this.hex) {
-      w.text(',"hex":"');
+      w.bytes(K_HEX);
       w.hexBytes(data, 0, data.length);
       w.byte(34);
     }
-    w.text('}\n');
+    w.bytes(K_END_LINE);
   }
 
   private writeLink(w: ByteWriter, d: Dissection, linkType: number): void {
-    w.text(linkType === LINKTYPE.ETHERNET ? ',"link":{"name":"EN10MB"' : ',"link":{"name":"' + linkTypeName(linkType) + '"');
+    if (linkType === LINKTYPE.ETHERNET) w.bytes(K_LINK_EN10MB);
+    else w.text(',"link":{"name":"' + linkTypeName(linkType) + '"');
     if (d.etherType >= 0) {
-      w.text(',"etherType":');
+      w.bytes(K_ETHERTYPE);
       w.uint(d.etherType);
     }
     if (d.vlanCount > 0) {
-      w.text(',"vlans":[');
+      w.bytes(K_VLANS);
       for (let i = 0; i < d.vlanCount && i < d.vlanIds.length; i++) {
         if (i > 0) w.byte(44);
         w.uint(d.vlanIds[i]!);
@@ -200,35 +261,36 @@ export class JsonRenderer {
   /** `,"ip":{...},"tcp"|"udp"|"icmp":{...}` for the packet in `d`. */
   private writeLayers(w: ByteWriter, data: Uint8Array, d: Dissection, ins: PacketInspector | null): void {
     if (d.ipVersion === 0) return;
-    w.text(',"ip":{"version":');
+    w.bytes(K_IP_VERSION);
     w.uint(d.ipVersion);
-    w.text(',"src":"');
+    w.bytes(K_SRC);
     if (d.ipAddressLength === 4) w.ipv4(data, d.ipSourceOffset);
     else w.text(formatIpv6(data, d.ipSourceOffset));
-    w.text('","dst":"');
+    w.bytes(K_DST);
     if (d.ipAddressLength === 4) w.ipv4(data, d.ipDestinationOffset);
     else w.text(formatIpv6(data, d.ipDestinationOffset));
-    w.text('","protocol":');
+    w.bytes(K_PROTOCOL);
     if (d.ipProtocol >= 0) w.uint(d.ipProtocol);
-    else w.text('null');
+    else w.bytes(K_NULL);
     const l3 = d.l3Offset;
     if (d.ipVersion === 4) {
       const flags = d.ipv4Flags;
-      w.text(',"headerLength":');
+      w.bytes(K_HEADERLENGTH);
       w.uint(d.ipHeaderLength);
-      w.text(',"totalLength":');
+      w.bytes(K_TOTALLENGTH);
       w.uint(readU16(data, l3 + 2));
-      w.text(',"tos":');
+      w.bytes(K_TOS);
       w.uint(d.trafficClass);
-      w.text(',"ttl":');
+      w.bytes(K_TTL);
       w.uint(d.hopLimit);
-      w.text(',"id":');
+      w.bytes(K_ID);
       w.uint(d.ipIdentification);
-      w.text(flags === 2 ? ',"flags":"DF"' : flags === 0 ? ',"flags":""' : ',"flags":"' + ((flags & 4) !== 0 ? 'R' : '') + ((flags & 2) !== 0 ? 'DF' : '') + ((flags & 1) !== 0 ? 'MF' : '') + '"');
-      w.text(',"fragmentOffset":');
+      if (flags === 2) w.bytes(K_FLAGS_DF);
+      else w.text(flags === 0 ? ',"flags":""' : ',"flags":"' + ((flags & 4) !== 0 ? 'R' : '') + ((flags & 2) !== 0 ? 'DF' : '') + ((flags & 1) !== 0 ? 'MF' : '') + '"');
+      w.bytes(K_FRAGMENTOFFSET);
       w.uint(d.fragmentOffset);
       if (d.ipv4OptionsOffset >= 0) {
-        w.text(',"options":"');
+        w.bytes(K_OPTIONS_HEX);
         w.hexBytes(data, d.ipv4OptionsOffset, d.ipv4OptionsOffset + d.ipv4OptionsLength);
         w.byte(34);
       }
@@ -253,41 +315,41 @@ export class JsonRenderer {
     const payloadKnown = d.reached >= DISSECT_LAYER.PAYLOAD;
     if (protocol === IPPROTO.TCP) {
       const flags = d.tcpFlags;
-      w.text(',"tcp":{"srcPort":');
+      w.bytes(K_TCP_SRCPORT);
       w.uint(d.sourcePort);
-      w.text(',"dstPort":');
+      w.bytes(K_DSTPORT);
       w.uint(d.destinationPort);
-      w.text(',"seq":');
+      w.bytes(K_SEQ);
       w.uint(d.sequenceNumber);
-      w.text(',"ack":');
+      w.bytes(K_ACK);
       w.uint(d.acknowledgmentNumber);
-      w.text(',"flags":"');
-      w.text(TCP_FLAG_TEXT[flags]!);
-      w.text('","flagBits":');
+      w.bytes(K_FLAGS);
+      w.bytes(TCP_FLAG_BYTES[flags]!);
+      w.bytes(K_FLAGBITS);
       w.uint(flags);
-      w.text(',"window":');
+      w.bytes(K_WINDOW);
       w.uint(d.windowSize);
-      w.text(',"urgent":');
+      w.bytes(K_URGENT);
       w.uint(d.urgentPointer);
-      w.text(',"headerLength":');
+      w.bytes(K_HEADERLENGTH);
       w.uint(d.tcpHeaderLength);
       if (payloadKnown) {
-        w.text(',"payloadLength":');
+        w.bytes(K_PAYLOADLENGTH);
         w.uint(d.payloadLengthOnWire);
       }
-      w.text(',"options":');
+      w.bytes(K_OPTIONS);
       if (d.tcpOptionsOffset >= 0) this.writeOptions(w, data, d.tcpOptionsOffset, d.tcpOptionsOffset + d.tcpOptionsLength, ins);
-      else w.text('[]');
+      else w.bytes(K_EMPTY_ARRAY);
       w.byte(125);
     } else if (protocol === IPPROTO.UDP) {
-      w.text(',"udp":{"srcPort":');
+      w.bytes(K_UDP_SRCPORT);
       w.uint(d.sourcePort);
-      w.text(',"dstPort":');
+      w.bytes(K_DSTPORT);
       w.uint(d.destinationPort);
-      w.text(',"length":');
+      w.bytes(K_LENGTH);
       w.uint(d.udpLength);
       if (payloadKnown) {
-        w.text(',"payloadLength":');
+        w.bytes(K_PAYLOADLENGTH);
         w.uint(d.payloadLengthOnWire);
       }
       w.byte(125);
@@ -312,29 +374,29 @@ export class JsonRenderer {
       w.text(first ? '{"kind":' : ',{"kind":');
       first = false;
       w.uint(kind);
-      w.text(',"length":');
+      w.bytes(K_LENGTH);
       w.uint(length);
-      w.text(',"offset":');
+      w.bytes(K_OFFSET);
       w.uint(at);
       if (c !== null) {
         w.text(',"name":"' + carrierLabel(c) + '","carrier":"' + c.format + '","data":"');
         w.hexBytes(data, at + 2, at + length);
-        w.text('"}');
+        w.bytes(K_QUOTE_END);
         continue;
       }
-      if (kind === TCP_OPTION.NOP) w.text(',"name":"nop"}');
+      if (kind === TCP_OPTION.NOP) w.bytes(K_NAME_NOP);
       else if (kind === TCP_OPTION.TIMESTAMP && length === TCP_OPTION_LENGTH.TIMESTAMP) {
-        w.text(',"name":"TS","tsval":');
+        w.bytes(K_NAME_TS_TSVAL);
         w.uint(readU32(data, at + 2));
-        w.text(',"tsecr":');
+        w.bytes(K_TSECR);
         w.uint(readU32(data, at + 6));
         w.byte(125);
       } else if (kind === TCP_OPTION.MSS && length === TCP_OPTION_LENGTH.MSS) {
-        w.text(',"name":"mss","mss":');
+        w.bytes(K_NAME_MSS_MSS);
         w.uint(readU16(data, at + 2));
         w.byte(125);
       } else if (kind === TCP_OPTION.WSCALE && length === TCP_OPTION_LENGTH.WSCALE) {
-        w.text(',"name":"wscale","shift":');
+        w.bytes(K_NAME_WSCALE_SHIFT);
         w.uint(data[at + 2]!);
         w.byte(125);
       } else {
@@ -364,7 +426,7 @@ function notesJson(notes: readonly CarrierNote[]): string {
 
 function writeChecksums(w: ByteWriter, data: Uint8Array, d: Dissection): void {
   if (d.ipChecksum === 'ok' && d.l4Checksum === 'ok') {
-    w.text('{"ip":"ok","l4":"ok"}');
+    w.bytes(K_IP_OK_L4_OK);
     return;
   }
   let s = '{"ip":' + verdict(d.ipChecksum) + ',"l4":' + verdict(d.l4Checksum);

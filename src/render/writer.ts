@@ -26,6 +26,17 @@ for (let v = 0; v < 256; v++) {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** The bytes of an ASCII string, for constant text written with ByteWriter.bytes. */
+export function ascii(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) throw new Error(`ascii: non-ASCII character in ${JSON.stringify(s)}`);
+    out[i] = c;
+  }
+  return out;
+}
+
 export class ByteWriter {
   buffer: Uint8Array;
   position = 0;
@@ -66,6 +77,16 @@ export class ByteWriter {
     this.reserve(s.length * 3);
     const r = encoder.encodeInto(s, this.buffer.subarray(this.position));
     this.position += r.written;
+  }
+
+  /** Append pre-encoded bytes (constant text made once with `ascii`). */
+  bytes(a: Uint8Array): void {
+    const n = a.length;
+    if (this.position + n > this.buffer.length) this.reserve(n);
+    const b = this.buffer;
+    let p = this.position;
+    for (let i = 0; i < n; i++) b[p++] = a[i]!;
+    this.position = p;
   }
 
   /** Append one byte (an ASCII character code). */
