@@ -25,7 +25,8 @@
  * (link padding) are dropped, as DPVS trims them. IP fragments are left untouched
  * (status 'fragment'); so are unparsable packets ('not-ip', 'truncated-header', 'malformed').
  *
- * Hot path: no allocation per packet. `result` defaults to one module-level object; pass your own
+ * Hot path: no allocation per packet (a PROXY header is built once per connection, by the
+ * registry's encoders). `result` defaults to one module-level object; pass your own
  * (one per call site) when results must survive the next call or when handlers nest.
  * ========================================================================================
  */
@@ -244,7 +245,6 @@ export class FnatResult {
   readonly layout = new PacketLayout();
   readonly checksum = new ChecksumState();
   readonly proxyInfo = new ProxyHeaderInfo();
-  readonly proxyScratch = new Uint8Array(128);
 
   /** The standalone packet as a view (empty when none). */
   get standalone(): Uint8Array {
@@ -552,8 +552,7 @@ function inboundProxyTcp(
   const payloadAt = l4 + layout.l4HeaderLength;
   const info = parseProxyHeader(buf, payloadAt, layout.end, result.proxyInfo);
   const version = conn.proxyProtocol as 1 | 2;
-  const scratch = result.proxyScratch;
-  let headerLength: number;
+  let header: Uint8Array;
   let oldLength = 0;
   if (info.version !== 0 && conn.proxyProtocolInsecure && info.version === version) {
     result.proxyProtocol = 'kept';
@@ -561,17 +560,17 @@ function inboundProxyTcp(
   }
   if (info.version !== 0 && conn.proxyProtocolInsecure && info.af !== 0) {
     const n = info.af === 6 ? 16 : 4;
-    headerLength = encodeProxyHeader(scratch, 0, version, 'tcp', info.source.subarray(0, n), info.destination.subarray(0, n), info.sourcePort, info.destinationPort);
+    header = encodeProxyHeader(version, 'tcp', info.source.subarray(0, n), info.destination.subarray(0, n), info.sourcePort, info.destinationPort);
     oldLength = info.length;
   } else {
-    headerLength = encodeProxyHeader(scratch, 0, version, 'tcp', conn.clientAddress, conn.vipAddress, conn.clientPort, conn.vipPort);
+    header = encodeProxyHeader(version, 'tcp', conn.clientAddress, conn.vipAddress, conn.clientPort, conn.vipPort);
     oldLength = info.version !== 0 ? info.length : 0;
   }
-  const room = headerLength - oldLength;
+  const room = header.length - oldLength;
   if (layout.ipLength + room > mtu) {
     if (oldLength === 0) {
       // standalone packet with the header, sent first (seq/ack translated, doff 5, ACK + PSH copied)
-      result.standaloneLength = buildProxyStandalone(conn, buf, layout, scratch.subarray(0, headerLength), seq, ack, flags, result.standaloneBuffer);
+      result.standaloneLength = buildProxyStandalone(conn, buf, layout, header, seq, ack, flags, result.standaloneBuffer);
       result.proxyProtocol = 'standalone';
       result.proxyProtocolRoom = room;
       if (!conn.proxyProtocolSent) {
@@ -587,7 +586,7 @@ function inboundProxyTcp(
     result.proxyProtocol = 'failed';
     return;
   }
-  insertProxyProtocol(buf, layout, payloadAt, scratch.subarray(0, headerLength), oldLength);
+  insertProxyProtocol(buf, layout, payloadAt, header, oldLength);
   writeU32(buf, l4 + TCP.SEQ, (seq - room) >>> 0);
   if (!conn.proxyProtocolSent) {
     conn.fnatDelta = (conn.fnatDelta + room) >>> 0;
@@ -679,10 +678,10 @@ function inboundUdp(conn: FnatConnection, buf: Uint8Array, layout: PacketLayout,
   // PROXY v2 on the first UDP packet only (pp_sent even if it fails)
   if (conn.proxyProtocol === 2 && !conn.proxyProtocolSent) {
     conn.proxyProtocolSent = true;
-    const scratch = result.proxyScratch;
-    const n = encodeProxyHeader(scratch, 0, 2, 'udp', conn.clientAddress, conn.vipAddress, conn.clientPort, conn.vipPort);
+    const header = encodeProxyHeader(2, 'udp', conn.clientAddress, conn.vipAddress, conn.clientPort, conn.vipPort);
+    const n = header.length;
     if (layout.ipLength + n <= mtu && layout.end + n <= buf.length) {
-      insertProxyProtocol(buf, layout, udpAt + UDP.HEADER, scratch.subarray(0, n), 0);
+      insertProxyProtocol(buf, layout, udpAt + UDP.HEADER, header, 0);
       writeU16(buf, udpAt + UDP.LENGTH, readU16(buf, udpAt + UDP.LENGTH) + n);
       result.proxyProtocol = 'inserted';
       result.proxyProtocolRoom = n;

@@ -5,56 +5,47 @@
  *   v2: signature, 0x21, family/protocol (0x11 TCP4, 0x21 TCP6, 0x12 UDP4, 0x22 UDP6),
  *       BE address length 12/36, src, dst, sport, dport; 28 or 52 bytes, no TLVs.
  *   v1: "PROXY TCP4|TCP6 <client> <vip> <cport> <vport>\r\n" (at most 107 bytes).
- * TODO: switch to the encoders in src/carriers (encodeProxyV1/encodeProxyV2) once they exist;
- * these private ones write the DPVS subset only.
+ * The bytes come from the registry's encoders (src/carriers/proxy.ts encodeProxyV1/encodeProxyV2),
+ * which write exactly this subset when given no TLVs.
+ *
+ * The parser here is DPVS's own, deliberately NOT the registry's strict decoders: DPVS replaces
+ * any "PROXY ..." line ending in CRLF within 107 bytes and any v2 header whose version nibble is 2
+ * and whose declared length fits, even when the registry would reject it as malformed (unknown
+ * protocol word, bad command/family nibbles, LOCAL); it also fills a reused object (no allocation).
  */
 import { readU16, writeU16 } from '../codec/bytes.js';
-import { formatIp } from '../codec/addr.js';
+import { PROXY_V1, PROXY_V2, encodeProxyV1, encodeProxyV2, looksLikeProxyV1, looksLikeProxyV2 } from '../carriers/proxy.js';
 import { closeGap, openGap, type PacketLayout } from './l4fix.js';
 
-export const PROXY_V2_SIGNATURE = Uint8Array.of(0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a);
+export { PROXY_V2_SIGNATURE } from '../carriers/proxy.js';
 /** PROXY_PROTO_V1_MAX_DATALEN */
-export const PROXY_V1_MAX_LENGTH = 107;
-export const PROXY_V2_LENGTH_V4 = 28;
-export const PROXY_V2_LENGTH_V6 = 52;
-const PROXY_V2_FIXED = 16;
-const V1_PREFIX = 'PROXY ';
+export const PROXY_V1_MAX_LENGTH = PROXY_V1.MAX_LENGTH;
+export const PROXY_V2_LENGTH_V4 = PROXY_V2.HEADER + PROXY_V2.ADDRESS_LENGTH_INET;
+export const PROXY_V2_LENGTH_V6 = PROXY_V2.HEADER + PROXY_V2.ADDRESS_LENGTH_INET6;
 
 export type ProxyTransport = 'tcp' | 'udp';
 
 /**
- * Write the DPVS PROXY header of `version` into out[offset...] and return its length.
- * `source`/`destination` are 4 or 16 bytes (the same family).
+ * The DPVS PROXY header of `version` (through the registry's encoders). `source`/`destination`
+ * are 4 or 16 bytes of the same family. Allocates the header: called once per connection
+ * (the first data segment / first UDP datagram), not per packet.
  */
 export function encodeProxyHeader(
-  out: Uint8Array,
-  offset: number,
   version: 1 | 2,
   transport: ProxyTransport,
   source: Uint8Array,
   destination: Uint8Array,
   sourcePort: number,
   destinationPort: number,
-): number {
-  const v6 = source.length === 16;
-  if (version === 2) {
-    out.set(PROXY_V2_SIGNATURE, offset);
-    out[offset + 12] = 0x21;
-    out[offset + 13] = (v6 ? 0x20 : 0x10) | (transport === 'tcp' ? 0x01 : 0x02);
-    const addressLength = v6 ? 36 : 12;
-    writeU16(out, offset + 14, addressLength);
-    let at = offset + PROXY_V2_FIXED;
-    out.set(source, at);
-    at += source.length;
-    out.set(destination, at);
-    at += destination.length;
-    writeU16(out, at, sourcePort);
-    writeU16(out, at + 2, destinationPort);
-    return PROXY_V2_FIXED + addressLength;
-  }
-  const text = `${V1_PREFIX}${v6 ? 'TCP6' : 'TCP4'} ${formatIp(source, 0, v6 ? 16 : 4)} ${formatIp(destination, 0, v6 ? 16 : 4)} ${sourcePort} ${destinationPort}\r\n`;
-  for (let i = 0; i < text.length; i++) out[offset + i] = text.charCodeAt(i);
-  return text.length;
+): Uint8Array {
+  const fields = {
+    clientAddress: source,
+    virtualAddress: destination,
+    clientPort: sourcePort,
+    virtualPort: destinationPort,
+    transport: transport === 'tcp' ? 'stream' : 'dgram',
+  } as const;
+  return version === 2 ? encodeProxyV2(fields) : encodeProxyV1(fields);
 }
 
 /** What parseProxyHeader found at the start of a payload. */
@@ -71,12 +62,6 @@ export class ProxyHeaderInfo {
   destinationPort = 0;
 }
 
-function startsWith(buf: Uint8Array, at: number, end: number, text: string): boolean {
-  if (end - at < text.length) return false;
-  for (let i = 0; i < text.length; i++) if (buf[at + i] !== text.charCodeAt(i)) return false;
-  return true;
-}
-
 /**
  * Parse a PROXY v1/v2 header at buf[at, end). Fills `info` (version 0 when none or incomplete).
  * Never throws.
@@ -85,16 +70,16 @@ export function parseProxyHeader(buf: Uint8Array, at: number, end: number, info:
   info.version = 0;
   info.length = 0;
   info.af = 0;
-  if (end - at >= PROXY_V2_FIXED && startsWithBytes(buf, at, PROXY_V2_SIGNATURE) && buf[at + 12]! >>> 4 === 2) {
-    const total = PROXY_V2_FIXED + readU16(buf, at + 14);
+  if (end - at >= PROXY_V2.HEADER && looksLikeProxyV2(buf, at, end) && buf[at + PROXY_V2.VERSION_COMMAND]! >>> 4 === PROXY_V2.VERSION) {
+    const total = PROXY_V2.HEADER + readU16(buf, at + PROXY_V2.LENGTH);
     if (total > end - at) return info;
     info.version = 2;
     info.length = total;
-    const family = buf[at + 13]! >>> 4;
-    const addressLength = family === 1 ? 4 : family === 2 ? 16 : 0;
-    if (addressLength > 0 && total >= PROXY_V2_FIXED + 2 * addressLength + 4) {
-      info.af = family === 1 ? 4 : 6;
-      let p = at + PROXY_V2_FIXED;
+    const family = buf[at + PROXY_V2.FAMILY_TRANSPORT]! >>> 4;
+    const addressLength = family === PROXY_V2.FAMILY_INET ? 4 : family === PROXY_V2.FAMILY_INET6 ? 16 : 0;
+    if (addressLength > 0 && total >= PROXY_V2.HEADER + 2 * addressLength + 4) {
+      info.af = family === PROXY_V2.FAMILY_INET ? 4 : 6;
+      let p = at + PROXY_V2.ADDRESSES;
       info.source.set(buf.subarray(p, p + addressLength));
       p += addressLength;
       info.destination.set(buf.subarray(p, p + addressLength));
@@ -104,8 +89,8 @@ export function parseProxyHeader(buf: Uint8Array, at: number, end: number, info:
     }
     return info;
   }
-  if (!startsWith(buf, at, end, V1_PREFIX)) return info;
-  const limit = Math.min(end, at + PROXY_V1_MAX_LENGTH);
+  if (!looksLikeProxyV1(buf, at, end)) return info;
+  const limit = Math.min(end, at + PROXY_V1.MAX_LENGTH);
   let crlf = -1;
   for (let i = at; i + 1 < limit; i++) {
     if (buf[i] === 0x0d && buf[i + 1] === 0x0a) {
@@ -134,11 +119,6 @@ export function parseProxyHeader(buf: Uint8Array, at: number, end: number, info:
     }
   }
   return info;
-}
-
-function startsWithBytes(buf: Uint8Array, at: number, prefix: Uint8Array): boolean {
-  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
-  return true;
 }
 
 function parseAddressText(text: string, v6: boolean): Uint8Array | null {
