@@ -28,7 +28,7 @@ import { ETHERNET, ETHERTYPE, SLL, isSupportedLinkType, sllPacketTypeName } from
 import { LINKTYPE } from '../codec/linktype.js';
 import { TCP_FLAG, TCP_OPTION } from '../codec/tcp.js';
 import { TCP_OPTION_LENGTH, TCP_OPTION_WALK, TFO_EXPERIMENT_ID, TcpOptionCursor, tcpOptionName } from '../codec/tcp-options.js';
-import { ByteWriter } from './writer.js';
+import { ByteWriter, ascii } from './writer.js';
 import {
   PLAIN_STYLES,
   type Styles,
@@ -68,6 +68,27 @@ export interface TextOptions {
   date?: boolean;
   styles?: Styles;
 }
+
+/** Constant line fragments, encoded once (written with ByteWriter.bytes). */
+const T_ARROW = ascii(' > ');
+const T_ECR = ascii(' ecr ');
+const T_ACK = ascii(', ack ');
+const T_LENGTH = ascii(', length ');
+const T_OPTIONS = ascii(', options [');
+const T_SEQ = ascii(', seq ');
+const T_URG = ascii(', urg ');
+const T_WIN = ascii(', win ');
+const T_COLON = ascii(': ');
+const T_TS_VAL = ascii('TS val ');
+const T_UDP_LENGTH = ascii('UDP, length ');
+const T_MSS = ascii('mss ');
+const T_NOP = ascii('nop');
+const T_SACK_OK = ascii('sackOK');
+const T_WSCALE = ascii('wscale ');
+const T_IP = ascii('IP ');
+const T_IP6 = ascii('IP6 ');
+/** `Flags [...]` per TCP flag byte. */
+const T_FLAGS: readonly Uint8Array[] = TCP_FLAG_TEXT.map((t) => ascii('Flags [' + t + ']'));
 
 const MPTCP_SUBTYPES = ['capable', 'join', 'dss', 'add-addr', 'rem-addr', 'prio', 'fail', 'fast-close', 'tcprst'];
 
@@ -235,7 +256,7 @@ export class TextRenderer {
       w.text(this.nonIpText(data, d));
       return;
     }
-    w.text(d.ipVersion === 4 ? 'IP ' : 'IP6 ');
+    w.bytes(d.ipVersion === 4 ? T_IP : T_IP6);
     const carriers = ins.carriers;
     if (carriers.length > 0 || d.oppOffset >= 0) {
       let ipCarriers = '';
@@ -258,14 +279,14 @@ export class TextRenderer {
       w.byte(46);
       w.uint(d.sourcePort);
     }
-    w.text(' > ');
+    w.bytes(T_ARROW);
     if (d.ipAddressLength === 4) w.ipv4(data, d.ipDestinationOffset);
     else w.text(formatIpv6(data, d.ipDestinationOffset));
     if (hasPorts) {
       w.byte(46);
       w.uint(d.destinationPort);
     }
-    w.text(': ');
+    w.bytes(T_COLON);
     if (d.isLaterFragment) {
       w.text(ipProtocolName(protocol));
     } else if (protocol === IPPROTO.TCP) {
@@ -274,7 +295,7 @@ export class TextRenderer {
     } else if (protocol === IPPROTO.UDP) {
       if (d.l4Offset < 0) w.text('udp');
       else {
-        w.text('UDP, length ');
+        w.bytes(T_UDP_LENGTH);
         w.uint(d.udpLength >= 8 ? d.udpLength - 8 : d.payloadLengthOnWire);
         if (carriers.length > 0) w.text(this.payloadCarriers(ins));
       }
@@ -307,13 +328,11 @@ export class TextRenderer {
 
   private writeTcp(w: ByteWriter, data: Uint8Array, d: Dissection, ins: PacketInspector): void {
     const flags = d.tcpFlags;
-    w.text('Flags [');
-    w.text(TCP_FLAG_TEXT[flags]!);
-    w.byte(93);
+    w.bytes(T_FLAGS[flags]!);
     const known = d.reached >= DISSECT_LAYER.PAYLOAD;
     const length = known ? d.payloadLengthOnWire : 0;
     if (length > 0 || (flags & (TCP_FLAG.SYN | TCP_FLAG.FIN | TCP_FLAG.RST)) !== 0) {
-      w.text(', seq ');
+      w.bytes(T_SEQ);
       w.uint(d.sequenceNumber);
       if (length > 0) {
         w.byte(58);
@@ -321,22 +340,22 @@ export class TextRenderer {
       }
     }
     if ((flags & TCP_FLAG.ACK) !== 0) {
-      w.text(', ack ');
+      w.bytes(T_ACK);
       w.uint(d.acknowledgmentNumber);
     }
-    w.text(', win ');
+    w.bytes(T_WIN);
     w.uint(d.windowSize);
     if ((flags & TCP_FLAG.URG) !== 0) {
-      w.text(', urg ');
+      w.bytes(T_URG);
       w.uint(d.urgentPointer);
     }
     if (d.tcpOptionsOffset >= 0) {
-      w.text(', options [');
+      w.bytes(T_OPTIONS);
       this.writeOptions(w, data, d.tcpOptionsOffset, d.tcpOptionsOffset + d.tcpOptionsLength, ins.carriers);
       w.byte(93);
     }
     if (known) {
-      w.text(', length ');
+      w.bytes(T_LENGTH);
       w.uint(length);
       if (ins.carriers.length > 0) w.text(this.payloadCarriers(ins));
     }
@@ -363,20 +382,20 @@ export class TextRenderer {
       }
       const kind = cursor.kind;
       const length = cursor.length;
-      if (kind === TCP_OPTION.NOP) w.text('nop');
+      if (kind === TCP_OPTION.NOP) w.bytes(T_NOP);
       else if (kind === TCP_OPTION.TIMESTAMP && length === TCP_OPTION_LENGTH.TIMESTAMP) {
-        w.text('TS val ');
+        w.bytes(T_TS_VAL);
         w.uint(readU32(data, at + 2));
-        w.text(' ecr ');
+        w.bytes(T_ECR);
         w.uint(readU32(data, at + 6));
       } else if (kind === TCP_OPTION.MSS && length === TCP_OPTION_LENGTH.MSS) {
-        w.text('mss ');
+        w.bytes(T_MSS);
         w.uint(readU16(data, at + 2));
       } else if (kind === TCP_OPTION.WSCALE && length === TCP_OPTION_LENGTH.WSCALE) {
-        w.text('wscale ');
+        w.bytes(T_WSCALE);
         w.uint(data[at + 2]!);
       } else if (kind === TCP_OPTION.SACK_PERMITTED && length === TCP_OPTION_LENGTH.SACK_PERMITTED) {
-        w.text('sackOK');
+        w.bytes(T_SACK_OK);
       } else {
         w.text(tcpOptionText(data, at, length));
       }
