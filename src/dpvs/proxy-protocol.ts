@@ -12,8 +12,11 @@
  * any "PROXY ..." line ending in CRLF within 107 bytes and any v2 header whose version nibble is 2
  * and whose declared length fits, even when the registry would reject it as malformed (unknown
  * protocol word, bad command/family nibbles, LOCAL); it also fills a reused object (no allocation).
+ * v1 addresses are read with the codec's parseIpv4/parseIpv6 (inet_pton rules: a dotted quad only
+ * as the last 32 bits of an IPv6 address).
  */
-import { readU16, writeU16 } from '../codec/bytes.js';
+import { readU16 } from '../codec/bytes.js';
+import { parseIpv4, parseIpv6 } from '../codec/addr.js';
 import { PROXY_V1, PROXY_V2, encodeProxyV1, encodeProxyV2, looksLikeProxyV1, looksLikeProxyV2 } from '../carriers/proxy.js';
 import { closeGap, openGap, type PacketLayout } from './l4fix.js';
 
@@ -106,8 +109,8 @@ export function parseProxyHeader(buf: Uint8Array, at: number, end: number, info:
   const parts = line.split(' ');
   if (parts.length === 6 && (parts[1] === 'TCP4' || parts[1] === 'TCP6')) {
     const v6 = parts[1] === 'TCP6';
-    const src = parseAddressText(parts[2]!, v6);
-    const dst = parseAddressText(parts[3]!, v6);
+    const src = v6 ? parseIpv6(parts[2]!) : parseIpv4(parts[2]!);
+    const dst = v6 ? parseIpv6(parts[3]!) : parseIpv4(parts[3]!);
     const sp = Number(parts[4]);
     const dp = Number(parts[5]);
     if (src && dst && Number.isInteger(sp) && Number.isInteger(dp) && sp >= 0 && sp <= 65535 && dp >= 0 && dp <= 65535) {
@@ -119,54 +122,6 @@ export function parseProxyHeader(buf: Uint8Array, at: number, end: number, info:
     }
   }
   return info;
-}
-
-function parseAddressText(text: string, v6: boolean): Uint8Array | null {
-  if (!v6) {
-    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-    if (!m) return null;
-    const out = new Uint8Array(4);
-    for (let i = 0; i < 4; i++) {
-      const n = Number(m[i + 1]);
-      if (n > 255) return null;
-      out[i] = n;
-    }
-    return out;
-  }
-  return parseIpv6Text(text);
-}
-
-function parseIpv6Text(text: string): Uint8Array | null {
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const groups = (s: string) => (s === '' ? [] : s.split(':'));
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  const words: number[] = [];
-  const push = (g: string[]): boolean => {
-    for (const w of g) {
-      if (w.includes('.')) {
-        const v4 = parseAddressText(w, false);
-        if (!v4) return false;
-        words.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(w)) return false;
-        words.push(parseInt(w, 16));
-      }
-    }
-    return true;
-  };
-  if (!push(head)) return null;
-  const headCount = words.length;
-  if (!push(tail)) return null;
-  const tailWords = words.splice(headCount);
-  const fill = 8 - headCount - tailWords.length;
-  if (halves.length === 2 ? fill < 1 : fill !== 0) return null;
-  for (let i = 0; i < fill; i++) words.push(0);
-  words.push(...tailWords);
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) writeU16(out, 2 * i, words[i]!);
-  return out;
 }
 
 /**
