@@ -57,7 +57,6 @@ const K_NAME_MSS_MSS = ascii(',"name":"mss","mss":');
 const K_NAME_NOP = ascii(',"name":"nop"}');
 const K_NAME_WSCALE_SHIFT = ascii(',"name":"wscale","shift":');
 const K_NOTES = ascii(',"notes":');
-const K_OFFSET = ascii(',"offset":');
 const K_OPTIONS = ascii(',"options":');
 const K_OPTIONS_HEX = ascii(',"options":"');
 const K_ORIGINALLENGTH = ascii(',"originalLength":');
@@ -371,12 +370,9 @@ export class JsonRenderer {
       const length = cursor.length;
       const kind = cursor.kind;
       const c = carriers.length > 0 && length > 1 ? findCarrier(carriers, at) : null;
-      w.text(first ? '{"kind":' : ',{"kind":');
+      if (!first) w.byte(44);
       first = false;
-      w.uint(kind);
-      w.bytes(K_LENGTH);
-      w.uint(length);
-      w.bytes(K_OFFSET);
+      w.bytes(optionPrefix(kind, length));
       w.uint(at);
       if (c !== null) {
         w.text(',"name":"' + carrierLabel(c) + '","carrier":"' + c.format + '","data":"');
@@ -408,6 +404,19 @@ export class JsonRenderer {
     }
     w.byte(93);
   }
+}
+
+/** `{"kind":K,"length":L,"offset":` per walked (kind, length ≤ 40: a TCP options area), made on first use. */
+const OPTION_PREFIXES: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(256 * 41).fill(undefined);
+
+function optionPrefix(kind: number, length: number): Uint8Array {
+  const key = kind * 41 + length;
+  let prefix = length <= 40 ? OPTION_PREFIXES[key] : undefined;
+  if (prefix === undefined) {
+    prefix = ascii('{"kind":' + kind + ',"length":' + length + ',"offset":');
+    if (length <= 40) OPTION_PREFIXES[key] = prefix;
+  }
+  return prefix;
 }
 
 function carriersJson(carriers: readonly Carrier[]): string {
