@@ -10,7 +10,8 @@
  */
 import { MalformedError } from '../codec/errors.js';
 import { IPV4_OPTION } from '../codec/ipv4.js';
-import { isCarrierKind, lookupFormat, requireFormat } from './registry.js';
+import { addressField, integerField } from './fields.js';
+import { isCarrierKind, lookupFormat, requireFormat, writePortAddress } from './registry.js';
 import type { Carrier, CarrierFields, CarrierNote } from './types.js';
 
 function pushNote(notes: CarrierNote[] | undefined, code: CarrierNote['code'], offset: number, kind: number, length: number, message: string): void {
@@ -71,3 +72,19 @@ export function encodeIpv4OptionCarrier(format: string, fields: CarrierFields): 
   if (f.carrier !== 'ipv4-option') throw new MalformedError('carrier', 0, 'format', format, `format ${f.format} is carried in ${f.carrier}, not in IPv4 options`);
   return f.encode(fields);
 }
+
+/**
+ * Allocation-free variant of encodeIpv4OptionCarrier for the port+address formats 'uoa-ipo'
+ * (type 31) and 'ovs-slb-rs' (type 30): writes the 8-byte option at out[offset] and returns 8.
+ * Throws MalformedError (layer 'carrier') when the address is not IPv4 or the port not 0..65535.
+ */
+export function writeIpv4OptionCarrier(out: Uint8Array, offset: number, format: 'uoa-ipo' | 'ovs-slb-rs', port: number, address: Uint8Array): number {
+  const kind = format === 'uoa-ipo' ? UOA_IPO_TYPE : format === 'ovs-slb-rs' ? OVS_SLB_RS_TYPE : -1;
+  if (kind < 0) throw new MalformedError('carrier', 0, 'format', format, `format ${format} is not a port+address IPv4 option`);
+  addressField(address, 4, 'clientAddress', format);
+  integerField(port, 0xffff, 'clientPort', format);
+  return writePortAddress(out, offset, kind, port, address);
+}
+
+const UOA_IPO_TYPE = requireFormat('uoa-ipo').kind!;
+const OVS_SLB_RS_TYPE = requireFormat('ovs-slb-rs').kind!;

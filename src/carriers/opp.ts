@@ -5,7 +5,8 @@
  * Never throws; notes 'opp-malformed' with the offset when the shim is damaged.
  */
 import { readU16 } from '../codec/bytes.js';
-import { OPP, requireFormat } from './registry.js';
+import { addressField, integerField } from './fields.js';
+import { OPP, requireFormat, writeOppShim } from './registry.js';
 import type { Carrier, CarrierFields, CarrierNote } from './types.js';
 
 function bad(notes: CarrierNote[] | undefined, offset: number, length: number, message: string, code: CarrierNote['code'] = 'opp-malformed'): number {
@@ -53,4 +54,17 @@ export function decodeOpp(bytes: Uint8Array, start: number, end: number, out: Ca
 /** The whole shim (4-byte header + option 31), 12 bytes for an IPv4 client or 24 for IPv6. */
 export function encodeOppHeader(fields: CarrierFields): Uint8Array {
   return requireFormat('uoa-opp').encode(fields);
+}
+
+/**
+ * Allocation-free variant of encodeOppHeader: writes the shim + option (the bytes
+ * encodeOppHeader({clientAddress, clientPort, nextHeader}) returns) at out[offset] and returns
+ * 12 or 24. Throws MalformedError (layer 'carrier') on an address that is not 4 or 16 bytes or a
+ * port / next protocol out of range. The caller provides the room.
+ */
+export function writeOppHeader(out: Uint8Array, offset: number, nextProtocol: number, port: number, address: Uint8Array): number {
+  addressField(address, 0, 'clientAddress', 'uoa-opp');
+  integerField(port, 0xffff, 'clientPort', 'uoa-opp');
+  integerField(nextProtocol, 0xff, 'nextHeader', 'uoa-opp');
+  return writeOppShim(out, offset, nextProtocol, port, address);
 }

@@ -157,12 +157,24 @@ function encodePortAddress(kind: number, size: 0 | 4 | 16, format: string) {
     const addr = addressField(f.clientAddress, size, 'clientAddress', format);
     const port = integerField(f.clientPort, 0xffff, 'clientPort', format);
     const out = new Uint8Array(PORT_ADDRESS.ADDRESS + addr.length);
-    out[PORT_ADDRESS.KIND] = kind;
-    out[PORT_ADDRESS.LENGTH] = out.length;
-    writeU16(out, PORT_ADDRESS.PORT, port);
-    out.set(addr, PORT_ADDRESS.ADDRESS);
+    writePortAddress(out, 0, kind, port, addr);
     return out;
   };
+}
+
+/**
+ * Allocation-free writer of the "kind, len, port, address" layout (PORT_ADDRESS: T1, T2, T4-T6,
+ * I1, I7, the opp option) at out[offset]; the length byte is 4 + address.length. No checks: the
+ * caller gives a 16-bit port and a 4- or 16-byte address (the public writers in tcp-option.ts,
+ * ip-option.ts and opp.ts check them). Returns the bytes written.
+ */
+export function writePortAddress(out: Uint8Array, offset: number, kind: number, port: number, address: Uint8Array): number {
+  const length = PORT_ADDRESS.ADDRESS + address.length;
+  out[offset + PORT_ADDRESS.KIND] = kind;
+  out[offset + PORT_ADDRESS.LENGTH] = length;
+  writeU16(out, offset + PORT_ADDRESS.PORT, port);
+  out.set(address, offset + PORT_ADDRESS.ADDRESS);
+  return length;
 }
 
 function header(kind: number, length: number): Uint8Array {
@@ -296,13 +308,25 @@ function decodeOppCarrier(bytes: Uint8Array, offset: number, length: number): Ca
   return c;
 }
 function encodeOppCarrier(f: CarrierFields): Uint8Array {
-  const option = encodePortAddress(OPP.OPTION_TYPE, 0, 'uoa-opp')(f);
-  const out = new Uint8Array(OPP.HEADER + option.length);
-  out[OPP.VERSION] = (option.length === 8 ? OPP.VERSION_IPV4 : OPP.VERSION_IPV6) << 4;
-  out[OPP.NEXT_PROTOCOL] = integerField(f.nextHeader, 0xff, 'nextHeader', 'uoa-opp', 17);
-  writeU16(out, OPP.LENGTH, out.length);
-  out.set(option, OPP.OPTION);
+  const addr = addressField(f.clientAddress, 0, 'clientAddress', 'uoa-opp');
+  const port = integerField(f.clientPort, 0xffff, 'clientPort', 'uoa-opp');
+  const nextProtocol = integerField(f.nextHeader, 0xff, 'nextHeader', 'uoa-opp', 17);
+  const out = new Uint8Array(OPP.HEADER + PORT_ADDRESS.ADDRESS + addr.length);
+  writeOppShim(out, 0, nextProtocol, port, addr);
   return out;
+}
+
+/**
+ * Allocation-free writer of the whole opp shim at out[offset]: version (1 for a 4-byte address,
+ * 2 for 16) << 4, next protocol, length 4 + option, then option 31 (port, address). No checks
+ * (see writePortAddress). Returns the bytes written (12 or 24).
+ */
+export function writeOppShim(out: Uint8Array, offset: number, nextProtocol: number, port: number, address: Uint8Array): number {
+  const length = OPP.HEADER + writePortAddress(out, offset + OPP.OPTION, OPP.OPTION_TYPE, port, address);
+  out[offset + OPP.VERSION] = (address.length === 4 ? OPP.VERSION_IPV4 : OPP.VERSION_IPV6) << 4;
+  out[offset + OPP.NEXT_PROTOCOL] = nextProtocol;
+  writeU16(out, offset + OPP.LENGTH, length);
+  return length;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ import { readU16 } from '../codec/bytes.js';
 import { MalformedError } from '../codec/errors.js';
 import { TCP_OPTION } from '../codec/tcp.js';
 import { filterFormat, CUSTOM_FORMATS, type KindFilter } from './kinds.js';
-import { isCarrierKind, KNOWN_EXIDS, lookupFormat, requireFormat, RFC6994, type CarrierFormat } from './registry.js';
+import { addressField, integerField } from './fields.js';
+import { isCarrierKind, KNOWN_EXIDS, lookupFormat, requireFormat, RFC6994, writePortAddress, type CarrierFormat } from './registry.js';
 import type { Carrier, CarrierFields, CarrierNote } from './types.js';
 
 /** Kind/length constants of the TCP carriers this file reasons about. */
@@ -185,4 +186,29 @@ export function encodeTcpCarrier(format: string, fields: CarrierFields, options:
     bytes = out;
   }
   return bytes;
+}
+
+/** The TCP-option formats with the "kind, len, port, address" layout, which writeTcpCarrier writes. */
+export type PortAddressTcpFormat = 'toa-v4' | 'toa-v6' | 'toa-v4-253' | 'toa-v6-253' | 'toa-v4-200';
+
+/** Kind and address size of each PortAddressTcpFormat, read from its registry row once. */
+const PORT_ADDRESS_TCP = new Map<string, { kind: number; size: 4 | 16 }>(
+  (['toa-v4', 'toa-v6', 'toa-v4-253', 'toa-v6-253', 'toa-v4-200'] as const).map((name) => {
+    const row = requireFormat(name);
+    return [name, { kind: row.kind!, size: row.family === 'ipv6' ? 16 : 4 }];
+  }),
+);
+
+/**
+ * Allocation-free variant of encodeTcpCarrier for the port+address formats: writes the option
+ * (the same bytes encodeTcpCarrier(format, {clientPort, clientAddress}) returns) at out[offset]
+ * and returns its length (8 or 20). Throws MalformedError (layer 'carrier') when the address
+ * is not of the format's family or the port is not 0..65535. The caller provides the room.
+ */
+export function writeTcpCarrier(out: Uint8Array, offset: number, format: PortAddressTcpFormat, port: number, address: Uint8Array): number {
+  const row = PORT_ADDRESS_TCP.get(format);
+  if (!row) throw new MalformedError('carrier', 0, 'format', format, `format ${format} is not a port+address TCP option`);
+  addressField(address, row.size, 'clientAddress', format);
+  integerField(port, 0xffff, 'clientPort', format);
+  return writePortAddress(out, offset, row.kind, port, address);
 }
