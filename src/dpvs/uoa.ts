@@ -15,38 +15,26 @@ import { IPPROTO } from '../codec/ipproto.js';
 import { IPV4 } from '../codec/ipv4.js';
 import { IPV6 } from '../codec/ipv6.js';
 import { UDP } from '../codec/udp.js';
+import { writeIpv4OptionCarrier } from '../carriers/ip-option.js';
+import { writeOppHeader } from '../carriers/opp.js';
+import { OPP } from '../carriers/registry.js';
 import { openGap, type PacketLayout } from './l4fix.js';
 
 /** IPOPT_UOA */
-export const UOA_OPTION_KIND = 31;
+export const UOA_OPTION_KIND = OPP.OPTION_TYPE;
 export const UOA_LENGTH_V4 = 8;
 export const UOA_LENGTH_V6 = 20;
 /** OPPHDR_IPV4 / OPPHDR_IPV6 in the high nibble of the shim's byte 0. */
-export const OPP_VERSION_V4 = 1;
-export const OPP_VERSION_V6 = 2;
-export const OPP_HEADER_LENGTH = 4;
+export const OPP_VERSION_V4 = OPP.VERSION_IPV4;
+export const OPP_VERSION_V6 = OPP.VERSION_IPV6;
+export const OPP_HEADER_LENGTH = OPP.HEADER;
 
 export type UoaMode = 'ipo' | 'opp';
 export type UoaStatus = 'inserted' | 'standalone' | 'skipped' | 'no-room';
 
-/** Write the UOA option for (port, address) at out[offset]; returns its length. */
-export function encodeUoaOption(out: Uint8Array, offset: number, port: number, address: Uint8Array): number {
-  const length = address.length === 16 ? UOA_LENGTH_V6 : UOA_LENGTH_V4;
-  out[offset] = UOA_OPTION_KIND;
-  out[offset + 1] = length;
-  writeU16(out, offset + 2, port);
-  out.set(address, offset + 4);
-  return length;
-}
-
-/** Write the opp shim (and the option after it) at out[offset]; returns 4 + option length. */
-export function encodeOppHeader(out: Uint8Array, offset: number, nextProtocol: number, port: number, address: Uint8Array): number {
-  const optionLength = encodeUoaOption(out, offset + OPP_HEADER_LENGTH, port, address);
-  out[offset] = (address.length === 16 ? OPP_VERSION_V6 : OPP_VERSION_V4) << 4;
-  out[offset + 1] = nextProtocol;
-  writeU16(out, offset + 2, OPP_HEADER_LENGTH + optionLength);
-  return OPP_HEADER_LENGTH + optionLength;
-}
+// The option and shim bytes are written by the registry's allocation-free writers
+// (writeIpv4OptionCarrier 'uoa-ipo', writeOppHeader), the same bytes encodeIpv4OptionCarrier
+// and encodeOppHeader return.
 
 /**
  * insert_ipopt_uoa: IPv4 client and IPv4 packet only. Returns 'skipped' for an IPv6 client or
@@ -58,7 +46,7 @@ export function insertUoaIpo(buf: Uint8Array, layout: PacketLayout, port: number
   if (layout.end + UOA_LENGTH_V4 > buf.length) return 'no-room';
   const at = layout.l3 + IPV4.MIN_HEADER;
   openGap(buf, layout, at, UOA_LENGTH_V4);
-  encodeUoaOption(buf, at, port, address);
+  writeIpv4OptionCarrier(buf, at, 'uoa-ipo', port, address);
   layout.ipHeaderLength += UOA_LENGTH_V4;
   layout.l4 += UOA_LENGTH_V4;
   buf[layout.l3 + IPV4.VER_IHL] = 0x40 | (layout.ipHeaderLength >>> 2);
@@ -79,7 +67,7 @@ export function insertUoaOpp(buf: Uint8Array, layout: PacketLayout, port: number
   const at = layout.l4;
   const protocol = layout.protocol;
   openGap(buf, layout, at, shimLength);
-  encodeOppHeader(buf, at, protocol, port, address);
+  writeOppHeader(buf, at, protocol, port, address);
   if (layout.af === 4) buf[layout.l3 + IPV4.PROTOCOL] = IPPROTO.OPP;
   else buf[layout.l3 + layout.nextHeaderField] = IPPROTO.OPP;
   layout.protocol = IPPROTO.OPP;
@@ -124,8 +112,8 @@ export function buildStandaloneUoa(out: Uint8Array, offset: number, spec: Standa
     out.set(spec.source, offset + IPV4.SRC);
     out.set(spec.destination, offset + IPV4.DST);
     at = offset + IPV4.MIN_HEADER;
-    if (ipo) at += encodeUoaOption(out, at, spec.clientPort, spec.clientAddress);
-    else at += encodeOppHeader(out, at, IPPROTO.UDP, spec.clientPort, spec.clientAddress);
+    if (ipo) at += writeIpv4OptionCarrier(out, at, 'uoa-ipo', spec.clientPort, spec.clientAddress);
+    else at += writeOppHeader(out, at, IPPROTO.UDP, spec.clientPort, spec.clientAddress);
     writeU16(out, at + UDP.SRC_PORT, spec.sourcePort);
     writeU16(out, at + UDP.DST_PORT, spec.destinationPort);
     writeU16(out, at + UDP.LENGTH, UDP.HEADER);
@@ -145,7 +133,7 @@ export function buildStandaloneUoa(out: Uint8Array, offset: number, spec: Standa
   out.set(spec.source, offset + IPV6.SRC);
   out.set(spec.destination, offset + IPV6.DST);
   at = offset + IPV6.HEADER;
-  at += encodeOppHeader(out, at, IPPROTO.UDP, spec.clientPort, spec.clientAddress);
+  at += writeOppHeader(out, at, IPPROTO.UDP, spec.clientPort, spec.clientAddress);
   writeU16(out, at + UDP.SRC_PORT, spec.sourcePort);
   writeU16(out, at + UDP.DST_PORT, spec.destinationPort);
   writeU16(out, at + UDP.LENGTH, UDP.HEADER);
