@@ -46,10 +46,11 @@ import {
   type ChecksumMode,
   type LayoutStatus,
 } from './l4fix.js';
+import { writeTcpCarrier } from '../carriers/tcp-option.js';
 import { nat46FourToSix, nat64SixToFour } from './nat64.js';
 import { pruneOptions, removeTimestamp } from './prune.js';
 import { ProxyHeaderInfo, encodeProxyHeader, insertProxyProtocol, parseProxyHeader } from './proxy-protocol.js';
-import { TOA_KIND, addToa, encodeToa, findOption, nopOptions, removeOptionAt, type ToaError, type ToaPlacement } from './toa-insert.js';
+import { TOA_KIND, addToa, findOption, nopOptions, removeOptionAt, type ToaError, type ToaPlacement } from './toa-insert.js';
 import { OPP_HEADER_LENGTH, UOA_LENGTH_V4, UOA_LENGTH_V6, buildStandaloneUoa, insertUoaIpo, insertUoaOpp, type UoaMode } from './uoa.js';
 
 /**
@@ -146,7 +147,7 @@ export function createFnatConnection(init: FnatConnectionInit): FnatConnection {
   const af = init.client.length === 16 ? 6 : 4;
   const outerAf = init.real.length === 16 ? 6 : 4;
   const toaOption = new Uint8Array(af === 6 ? 20 : 8);
-  encodeToa(toaOption, 0, init.clientPort, init.client);
+  writeTcpCarrier(toaOption, 0, af === 6 ? 'toa-v6' : 'toa-v4', init.clientPort, init.client);
   const fnatIsn = (init.fnatIsn ?? 0) >>> 0;
   const isnKnown = init.fnatIsn !== undefined && init.clientIsn !== undefined;
   return {

@@ -12,7 +12,6 @@
  *   IP length += optlen. Options whose length is not a multiple of 4 are padded with NOPs
  *   (after the option for 'first', before it for 'last'). Checksums are the caller's job.
  */
-import { writeU16 } from '../codec/bytes.js';
 import { TCP, TCP_OPTION, setTcpHeaderLength } from '../codec/tcp.js';
 import { closeGap, openGap, type PacketLayout } from './l4fix.js';
 
@@ -24,18 +23,8 @@ export const TOA_KIND = 254;
 export const TOA_LENGTH_V4 = 8;
 export const TOA_LENGTH_V6 = 20;
 
-/**
- * Write the DPVS TOA option (254, 8 or 20, port BE, address) for `address` (4 or 16 bytes)
- * into out[offset...]; returns its length.
- */
-export function encodeToa(out: Uint8Array, offset: number, port: number, address: Uint8Array): number {
-  const length = address.length === 16 ? TOA_LENGTH_V6 : TOA_LENGTH_V4;
-  out[offset] = TOA_KIND;
-  out[offset + 1] = length;
-  writeU16(out, offset + 2, port);
-  out.set(address, offset + 4);
-  return length;
-}
+// The DPVS TOA option itself (254, 8 or 20, port BE, address) is the registry's toa-v4/toa-v6:
+// write it with writeTcpCarrier (src/carriers/tcp-option.ts), allocation-free.
 
 /** Offset (absolute) of the end of the meaningful options: the first EOL, or the end of the header. */
 function optionsEnd(buf: Uint8Array, layout: PacketLayout): number {
