@@ -83,6 +83,12 @@ export class ByteWriter {
   bytes(a: Uint8Array): void {
     const n = a.length;
     if (this.position + n > this.buffer.length) this.reserve(n);
+    if (n > 24) {
+      // long fragments: one native copy beats the byte loop
+      this.buffer.set(a, this.position);
+      this.position += n;
+      return;
+    }
     const b = this.buffer;
     let p = this.position;
     for (let i = 0; i < n; i++) b[p++] = a[i]!;

@@ -1,7 +1,7 @@
 /** ByteWriter: decimal, padded, hex and text output against JavaScript's own formatting. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ByteWriter } from '../../src/render/writer.js';
+import { ByteWriter, ascii } from '../../src/render/writer.js';
 
 describe('ByteWriter', () => {
   it('uint matches String(n) across the whole safe range, growing from a tiny buffer', () => {
@@ -44,6 +44,14 @@ describe('ByteWriter', () => {
       quads.push(`${o}.${255 - o}.${o >>> 1}.7`);
     }
     expect(v.toString()).toBe(quads.join(' ') + ' ');
+  });
+
+  it('bytes appends short and long pre-encoded fragments, growing from a tiny buffer', () => {
+    const w = new ByteWriter(1);
+    const parts = ['', 'a', ',"x":', 'y'.repeat(24), 'z'.repeat(25), ',"toa":[],"notes":[],"checksums":{"ip":"ok","l4":"ok"},"warnings":[]', 'q'.repeat(5000)];
+    for (const s of parts) w.bytes(ascii(s));
+    expect(w.toString()).toBe(parts.join(''));
+    expect(() => ascii('é')).toThrow();
   });
 
   it('int, padded, hexByte, hexBytes, ipv4', () => {
