@@ -30,7 +30,7 @@ import { IPV4 } from '../codec/ipv4.js';
 import { IPV6 } from '../codec/ipv6.js';
 import { LINK_RESULT, LinkInfo, parseLinkLayer, ETHERNET } from '../codec/link.js';
 import { LINKTYPE } from '../codec/linktype.js';
-import { TCP, TCP_FLAG, TCP_OPTION } from '../codec/tcp.js';
+import { TCP, TCP_FLAG } from '../codec/tcp.js';
 import type { CookieSecret } from '../dpvs/cookie.js';
 import type { SynproxyConfig } from '../dpvs/synproxy-config.js';
 import { fillChecksums, locateTcp, newTcpLocation, type TcpLocation } from '../dpvs/synproxy-packets.js';
@@ -45,7 +45,7 @@ import {
   quickProtocol,
   rebaseAck,
   reverseKey,
-  walkTcpOptions,
+  shiftSackEdges,
   type FlowMacs,
 } from './packet.js';
 import { ReportBuilder, type ConnectionState } from './report.js';
@@ -367,10 +367,7 @@ export async function runSynproxyReplay(params: ReplayParams, sink: ReplaySink):
     writeU16(out, loc.tcp + TCP.DST_PORT, flow.local!.port);
     const delta = flow.deltaF!;
     if ((out[loc.tcp + TCP.FLAGS]! & TCP_FLAG.ACK) !== 0) writeU32(out, loc.tcp + TCP.ACK, (readU32(out, loc.tcp + TCP.ACK) + delta) >>> 0);
-    walkTcpOptions(out, loc, (kind, at, size) => {
-      if (kind !== TCP_OPTION.SACK) return;
-      for (let p = at + 2; p + 4 <= at + size; p += 4) writeU32(out, p, (readU32(out, p) + delta) >>> 0);
-    });
+    shiftSackEdges(out, loc, delta);
     fillChecksums(out, loc);
     return out;
   };

@@ -12,6 +12,7 @@ import { IPV4 } from '../codec/ipv4.js';
 import { IPV6 } from '../codec/ipv6.js';
 import { IPPROTO } from '../codec/ipproto.js';
 import { TCP, TCP_OPTION } from '../codec/tcp.js';
+import { TcpOptionCursor } from '../codec/tcp-options.js';
 import { fillChecksums, type TcpLocation } from '../dpvs/synproxy-packets.js';
 
 /** Offsets of the addresses of the located packet's IP header. */
@@ -74,31 +75,31 @@ export function isTcpProtocol(protocol: number): boolean {
  */
 export function rebaseAck(buf: Uint8Array, loc: TcpLocation, delta: number): void {
   writeU32(buf, loc.tcp + TCP.ACK, (readU32(buf, loc.tcp + TCP.ACK) + delta) >>> 0);
-  walkTcpOptions(buf, loc, (kind, at, size) => {
-    if (kind !== TCP_OPTION.SACK) return;
-    for (let p = at + 2; p + 4 <= at + size; p += 4) writeU32(buf, p, (readU32(buf, p) + delta) >>> 0);
-  });
+  shiftSackEdges(buf, loc, delta);
   fillChecksums(buf, loc);
 }
 
-/** Call visit(kind, offset, size) for each option (NOPs included, size 1) until EOL or damage. */
-export function walkTcpOptions(buf: Uint8Array, loc: TcpLocation, visit: (kind: number, at: number, size: number) => void): void {
-  const end = loc.tcp + loc.tcpHeaderLength;
-  let p = loc.tcp + TCP.MIN_HEADER;
-  while (p < end) {
-    const kind = buf[p]!;
-    if (kind === TCP_OPTION.EOL) return;
-    if (kind === TCP_OPTION.NOP) {
-      visit(kind, p, 1);
-      p++;
-      continue;
-    }
-    if (p + 1 >= end) return;
-    const size = buf[p + 1]!;
-    if (size < 2 || size > end - p) return;
-    visit(kind, p, size);
-    p += size;
+/** Add `delta` (mod 2^32) to every edge of every SACK option of the located packet, in place. */
+export function shiftSackEdges(buf: Uint8Array, loc: TcpLocation, delta: number): void {
+  const cursor = optionCursor.reset(buf, loc.tcp + TCP.MIN_HEADER, loc.tcp + loc.tcpHeaderLength);
+  while (cursor.next()) {
+    if (cursor.kind !== TCP_OPTION.SACK) continue;
+    const end = cursor.offset + cursor.length;
+    for (let p = cursor.dataOffset; p + 4 <= end; p += 4) writeU32(buf, p, (readU32(buf, p) + delta) >>> 0);
   }
+}
+
+const optionCursor = new TcpOptionCursor();
+const walkCursor = new TcpOptionCursor();
+
+/**
+ * Call visit(kind, offset, size) for each option of the located packet (NOPs included, size 1;
+ * EOL not visited) until EOL or damage: the codec's TcpOptionCursor over the TCP options area.
+ * One shared cursor: `visit` must not start another walkTcpOptions.
+ */
+export function walkTcpOptions(buf: Uint8Array, loc: TcpLocation, visit: (kind: number, at: number, size: number) => void): void {
+  const cursor = walkCursor.reset(buf, loc.tcp + TCP.MIN_HEADER, loc.tcp + loc.tcpHeaderLength);
+  while (cursor.next()) if (cursor.kind !== TCP_OPTION.EOL) visit(cursor.kind, cursor.offset, cursor.length);
 }
 
 /** Parsed option values of interest (first instance of each). */
