@@ -422,6 +422,25 @@ export function toaEligible(conn: FnatConnection, when: ToaWhen, flags: number, 
   }
 }
 
+/**
+ * The start every handler shares: reset `result`, parse the layout into result.layout. Returns
+ * null (result.status set) when the packet is unparsable or not TCP (or UDP when `udp`).
+ */
+function beginHandler(buf: Uint8Array, l3: number, len: number, udp: boolean, result: FnatResult): PacketLayout | null {
+  result.reset(len);
+  const layout = result.layout;
+  const status = parseLayout(buf, l3, len, layout);
+  if (status !== 'ok') {
+    result.status = status;
+    return null;
+  }
+  if (layout.protocol !== IPPROTO.TCP && (!udp || layout.protocol !== IPPROTO.UDP)) {
+    result.status = 'not-tcp-udp';
+    return null;
+  }
+  return layout;
+}
+
 // ------------------------------------------------------------------ inbound
 
 /** Client -> RS. See the file header. */
@@ -433,16 +452,10 @@ export function fnatInbound(
   opts: FnatOptions = DEFAULT_OPTIONS,
   result: FnatResult = SHARED_RESULT,
 ): FnatResult {
-  result.reset(len);
-  const layout = result.layout;
-  const status = parseLayout(buf, l3, len, layout);
-  if (status !== 'ok') {
-    result.status = status;
-    return result;
-  }
+  const layout = beginHandler(buf, l3, len, true, result);
+  if (layout === null) return result;
   if (layout.protocol === IPPROTO.TCP) inboundTcp(conn, buf, layout, opts, result);
-  else if (layout.protocol === IPPROTO.UDP) inboundUdp(conn, buf, layout, opts, result);
-  else result.status = 'not-tcp-udp';
+  else inboundUdp(conn, buf, layout, opts, result);
   return result;
 }
 
@@ -730,17 +743,8 @@ export function fnatOutbound(
   opts: FnatOptions = DEFAULT_OPTIONS,
   result: FnatResult = SHARED_RESULT,
 ): FnatResult {
-  result.reset(len);
-  const layout = result.layout;
-  const status = parseLayout(buf, l3, len, layout);
-  if (status !== 'ok') {
-    result.status = status;
-    return result;
-  }
-  if (layout.protocol !== IPPROTO.TCP && layout.protocol !== IPPROTO.UDP) {
-    result.status = 'not-tcp-udp';
-    return result;
-  }
+  const layout = beginHandler(buf, l3, len, true, result);
+  if (layout === null) return result;
   if (layout.af !== conn.outerAf) {
     result.status = 'nat64-unsupported';
     return result;
@@ -794,17 +798,8 @@ export function fnatOutboundInverse(
   opts: FnatOptions = DEFAULT_OPTIONS,
   result: FnatResult = SHARED_RESULT,
 ): FnatResult {
-  result.reset(len);
-  const layout = result.layout;
-  const status = parseLayout(buf, l3, len, layout);
-  if (status !== 'ok') {
-    result.status = status;
-    return result;
-  }
-  if (layout.protocol !== IPPROTO.TCP && layout.protocol !== IPPROTO.UDP) {
-    result.status = 'not-tcp-udp';
-    return result;
-  }
+  const layout = beginHandler(buf, l3, len, true, result);
+  if (layout === null) return result;
   const nat46 = conn.af === 6 && conn.outerAf === 4;
   if (layout.af !== conn.af || (nat46 && layout.hasExtensionHeaders)) {
     result.status = 'nat64-unsupported';
@@ -854,17 +849,8 @@ export function fnatInboundInverse(
   opts: FnatOptions = DEFAULT_OPTIONS,
   result: FnatResult = SHARED_RESULT,
 ): FnatResult {
-  result.reset(len);
-  const layout = result.layout;
-  const status = parseLayout(buf, l3, len, layout);
-  if (status !== 'ok') {
-    result.status = status;
-    return result;
-  }
-  if (layout.protocol !== IPPROTO.TCP) {
-    result.status = 'not-tcp-udp';
-    return result;
-  }
+  const layout = beginHandler(buf, l3, len, false, result);
+  if (layout === null) return result;
   const nat64 = conn.af === 6 && conn.outerAf === 4;
   if (layout.af !== conn.outerAf) {
     result.status = 'nat64-unsupported';
