@@ -43,6 +43,7 @@ import {
   checksumBegin,
   checksumEnd,
   parseLayout,
+  tcpOptionsOf,
   type ChecksumMode,
   type LayoutStatus,
 } from './l4fix.js';
@@ -303,22 +304,14 @@ export function sackAdjust(buf: Uint8Array, layout: PacketLayout, delta: number)
   const start = layout.l4 + TCP.MIN_HEADER;
   const end = layout.l4 + layout.l4HeaderLength;
   if (end - start === 12 && buf[start] === 1 && buf[start + 1] === 1 && buf[start + 2] === 8 && buf[start + 3] === 10) return false;
-  let i = start;
-  while (i < end) {
-    const kind = buf[i]!;
-    if (kind === TCP_OPTION.EOL) return false;
-    if (kind === TCP_OPTION.NOP) {
-      i++;
-      continue;
-    }
-    if (i + 1 >= end) return false;
-    const length = buf[i + 1]!;
-    if (length < 2 || length > end - i) return false;
-    if (kind === TCP_OPTION.SACK && length >= 10 && (length - 2) % 8 === 0) {
-      for (let edge = i + 2; edge < i + length; edge += 4) writeU32(buf, edge, (readU32(buf, edge) + delta) >>> 0);
+  const option = tcpOptionsOf(buf, layout);
+  while (option.next()) {
+    const length = option.length;
+    if (option.kind === TCP_OPTION.SACK && length >= 10 && (length - 2) % 8 === 0) {
+      const stop = option.offset + length;
+      for (let edge = option.dataOffset; edge < stop; edge += 4) writeU32(buf, edge, (readU32(buf, edge) + delta) >>> 0);
       return true;
     }
-    i += length;
   }
   return false;
 }
@@ -328,25 +321,13 @@ export function sackAdjust(buf: Uint8Array, layout: PacketLayout, delta: number)
  * (8 for an IPv4 client, 20 for IPv6/NAT64); no lower bound (uint16 wrap). Returns the new MSS or -1.
  */
 export function adjustMss(buf: Uint8Array, layout: PacketLayout, reduce: number): number {
-  const start = layout.l4 + TCP.MIN_HEADER;
-  const end = layout.l4 + layout.l4HeaderLength;
-  let i = start;
-  while (i < end) {
-    const kind = buf[i]!;
-    if (kind === TCP_OPTION.EOL) return -1;
-    if (kind === TCP_OPTION.NOP) {
-      i++;
-      continue;
-    }
-    if (i + 1 >= end) return -1;
-    const length = buf[i + 1]!;
-    if (length < 2 || length > end - i) return -1;
-    if (kind === TCP_OPTION.MSS && length === 4) {
-      const mss = (readU16(buf, i + 2) - reduce) & 0xffff;
-      writeU16(buf, i + 2, mss);
+  const option = tcpOptionsOf(buf, layout);
+  while (option.next()) {
+    if (option.kind === TCP_OPTION.MSS && option.length === 4) {
+      const mss = (readU16(buf, option.dataOffset) - reduce) & 0xffff;
+      writeU16(buf, option.dataOffset, mss);
       return mss;
     }
-    i += length;
   }
   return -1;
 }

@@ -24,6 +24,7 @@ import { IPPROTO } from '../codec/ipproto.js';
 import { IPV4, fillIpv4Checksum, ipv4HeaderLength, ipv4IsFragment, ipv4Pseudo } from '../codec/ipv4.js';
 import { IPV6, IPV6_EXT, ipv6Pseudo } from '../codec/ipv6.js';
 import { TCP } from '../codec/tcp.js';
+import { TcpOptionCursor } from '../codec/tcp-options.js';
 import { UDP } from '../codec/udp.js';
 
 export type LayoutStatus = 'ok' | 'not-ip' | 'truncated-header' | 'fragment' | 'malformed';
@@ -142,6 +143,17 @@ export function parseLayout(buf: Uint8Array, l3: number, len: number, layout: Pa
     layout.l4HeaderLength = UDP.HEADER;
   }
   return (layout.status = 'ok');
+}
+
+const optionCursor = new TcpOptionCursor();
+
+/**
+ * The codec's TcpOptionCursor over the options of a parsed TCP layout ([l4 + 20, l4 + doff)).
+ * Walk rules are DPVS's: EOL ends the walk, a silly (< 2) or partial option stops it. EOL and
+ * NOP come back with length 1. One shared cursor: finish one walk before starting another.
+ */
+export function tcpOptionsOf(buf: Uint8Array, layout: PacketLayout): TcpOptionCursor {
+  return optionCursor.reset(buf, layout.l4 + TCP.MIN_HEADER, layout.l4 + layout.l4HeaderLength);
 }
 
 /** Store a new L3 length in the IP header (IPv4 total length or IPv6 payload length) and in the layout. */

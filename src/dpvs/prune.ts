@@ -5,7 +5,7 @@
  * Both work in place on the TCP header at layout.l4 (a parsed, 'ok' TCP layout).
  */
 import { TCP, TCP_OPTION, setTcpHeaderLength } from '../codec/tcp.js';
-import { closeGap, type PacketLayout } from './l4fix.js';
+import { closeGap, tcpOptionsOf, type PacketLayout } from './l4fix.js';
 
 /** Length of the timestamp option that tcp_in_remove_ts turns into NOPs. */
 const TIMESTAMP_LENGTH = 10;
@@ -17,24 +17,12 @@ const TOA_KIND = 254;
  * Returns true when a timestamp was removed.
  */
 export function removeTimestamp(buf: Uint8Array, layout: PacketLayout): boolean {
-  const start = layout.l4 + TCP.MIN_HEADER;
-  const end = layout.l4 + layout.l4HeaderLength;
-  let i = start;
-  while (i < end) {
-    const kind = buf[i]!;
-    if (kind === TCP_OPTION.EOL) return false;
-    if (kind === TCP_OPTION.NOP) {
-      i++;
-      continue;
-    }
-    if (i + 1 >= end) return false;
-    const length = buf[i + 1]!;
-    if (length < 2 || length > end - i) return false;
-    if (kind === TCP_OPTION.TIMESTAMP && length === TIMESTAMP_LENGTH) {
-      buf.fill(TCP_OPTION.NOP, i, i + TIMESTAMP_LENGTH);
+  const option = tcpOptionsOf(buf, layout);
+  while (option.next()) {
+    if (option.kind === TCP_OPTION.TIMESTAMP && option.length === TIMESTAMP_LENGTH) {
+      buf.fill(TCP_OPTION.NOP, option.offset, option.offset + TIMESTAMP_LENGTH);
       return true;
     }
-    i += length;
   }
   return false;
 }
@@ -77,29 +65,20 @@ export function pruneOptions(buf: Uint8Array, layout: PacketLayout, requiredLeng
   if (optionLength < requiredLength) return 0;
   // pass 1: compaction
   let write = start;
-  let i = start;
-  while (i < end) {
-    const kind = buf[i]!;
-    if (kind === TCP_OPTION.EOL) break;
-    if (kind === TCP_OPTION.NOP) {
-      i++;
-      continue;
+  const option = tcpOptionsOf(buf, layout);
+  while (option.next()) {
+    // EOL (the last one visited) and NOPs have length 1: dropped
+    if (option.length >= 2 && option.kind !== TOA_KIND) {
+      buf.copyWithin(write, option.offset, option.offset + option.length);
+      write += option.length;
     }
-    if (i + 1 >= end) break;
-    const length = buf[i + 1]!;
-    if (length < 2 || length > end - i) break;
-    if (kind !== TOA_KIND) {
-      buf.copyWithin(write, i, i + length);
-      write += length;
-    }
-    i += length;
   }
   let pruned = end - write;
   // pass 2: drop unprotected options
   if (pruned < requiredLength) {
     const compactedEnd = write;
     write = start;
-    i = start;
+    let i = start;
     let seen = 0; // bit per protected kind index already kept
     while (i < compactedEnd) {
       const kind = buf[i]!;

@@ -13,7 +13,7 @@
  *   (after the option for 'first', before it for 'last'). Checksums are the caller's job.
  */
 import { TCP, TCP_OPTION, setTcpHeaderLength } from '../codec/tcp.js';
-import { closeGap, openGap, type PacketLayout } from './l4fix.js';
+import { closeGap, openGap, tcpOptionsOf, type PacketLayout } from './l4fix.js';
 
 export type ToaError = 'NOTSUPP' | 'NOROUTE' | 'FRAG' | 'NOROOM' | 'INVPKT';
 export type ToaPlacement = 'first' | 'last';
@@ -28,21 +28,9 @@ export const TOA_LENGTH_V6 = 20;
 
 /** Offset (absolute) of the end of the meaningful options: the first EOL, or the end of the header. */
 function optionsEnd(buf: Uint8Array, layout: PacketLayout): number {
-  const end = layout.l4 + layout.l4HeaderLength;
-  let i = layout.l4 + TCP.MIN_HEADER;
-  while (i < end) {
-    const kind = buf[i]!;
-    if (kind === TCP_OPTION.EOL) return i;
-    if (kind === TCP_OPTION.NOP) {
-      i++;
-      continue;
-    }
-    if (i + 1 >= end) return end;
-    const length = buf[i + 1]!;
-    if (length < 2 || length > end - i) return end;
-    i += length;
-  }
-  return end;
+  const option = tcpOptionsOf(buf, layout);
+  while (option.next()) if (option.kind === TCP_OPTION.EOL) return option.offset;
+  return layout.l4 + layout.l4HeaderLength;
 }
 
 /**
@@ -76,24 +64,13 @@ export function addToa(buf: Uint8Array, layout: PacketLayout, option: Uint8Array
  * becomes NOPs. Returns how many options were neutralised.
  */
 export function nopOptions(buf: Uint8Array, layout: PacketLayout, kind = TOA_KIND): number {
-  const end = layout.l4 + layout.l4HeaderLength;
-  let i = layout.l4 + TCP.MIN_HEADER;
   let count = 0;
-  while (i < end) {
-    const k = buf[i]!;
-    if (k === TCP_OPTION.EOL) break;
-    if (k === TCP_OPTION.NOP) {
-      i++;
-      continue;
-    }
-    if (i + 1 >= end) break;
-    const length = buf[i + 1]!;
-    if (length < 2 || length > end - i) break;
-    if (k === kind) {
-      buf.fill(TCP_OPTION.NOP, i, i + length);
+  const option = tcpOptionsOf(buf, layout);
+  while (option.next()) {
+    if (option.length >= 2 && option.kind === kind) {
+      buf.fill(TCP_OPTION.NOP, option.offset, option.offset + option.length);
       count++;
     }
-    i += length;
   }
   return count;
 }
@@ -103,20 +80,9 @@ export function nopOptions(buf: Uint8Array, layout: PacketLayout, kind = TOA_KIN
  * or -1. Walk rules as DPVS/the kernel module: stop at EOL, silly or partial options.
  */
 export function findOption(buf: Uint8Array, layout: PacketLayout, kind: number, length = -1): number {
-  const end = layout.l4 + layout.l4HeaderLength;
-  let i = layout.l4 + TCP.MIN_HEADER;
-  while (i < end) {
-    const k = buf[i]!;
-    if (k === TCP_OPTION.EOL) return -1;
-    if (k === TCP_OPTION.NOP) {
-      i++;
-      continue;
-    }
-    if (i + 1 >= end) return -1;
-    const l = buf[i + 1]!;
-    if (l < 2 || l > end - i) return -1;
-    if (k === kind && (length < 0 || l === length)) return i;
-    i += l;
+  const option = tcpOptionsOf(buf, layout);
+  while (option.next()) {
+    if (option.length >= 2 && option.kind === kind && (length < 0 || option.length === length)) return option.offset;
   }
   return -1;
 }
