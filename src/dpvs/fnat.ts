@@ -422,6 +422,19 @@ function beginHandler(buf: Uint8Array, l3: number, len: number, udp: boolean, re
   return layout;
 }
 
+/** The end every outbound/inverse handler shares: transport and IPv4 checksums, new length. */
+function endHandler(buf: Uint8Array, layout: PacketLayout, cs: ChecksumState, result: FnatResult): FnatResult {
+  checksumEnd(buf, layout, cs);
+  result.newLength = layout.captured;
+  return result;
+}
+
+/** Source and destination port of the TCP or UDP header at `l4` (both keep them at offsets 0 and 2). */
+function writePorts(buf: Uint8Array, l4: number, source: number, destination: number): void {
+  writeU16(buf, l4 + TCP.SRC_PORT, source);
+  writeU16(buf, l4 + TCP.DST_PORT, destination);
+}
+
 // ------------------------------------------------------------------ inbound
 
 /** Client -> RS. See the file header. */
@@ -498,8 +511,7 @@ function inboundTcp(conn: FnatConnection, buf: Uint8Array, layout: PacketLayout,
   // 4. seq/ack/SACK
   adjustSeqInbound(conn, buf, layout);
   // 5. ports
-  writeU16(buf, l4 + TCP.SRC_PORT, conn.localPort);
-  writeU16(buf, l4 + TCP.DST_PORT, conn.realPort);
+  writePorts(buf, l4, conn.localPort, conn.realPort);
   // 6, 7. checksums
   checksumEnd(buf, layout, cs);
   result.newLength = layout.captured;
@@ -687,8 +699,7 @@ function inboundUdp(conn: FnatConnection, buf: Uint8Array, layout: PacketLayout,
   const shim = udpAt - layout.l4;
   inboundL3(conn, buf, layout, opts);
   udpAt = layout.l4 + shim;
-  writeU16(buf, udpAt + UDP.SRC_PORT, conn.localPort);
-  writeU16(buf, udpAt + UDP.DST_PORT, conn.realPort);
+  writePorts(buf, udpAt, conn.localPort, conn.realPort);
   if (opp && layout.af === 4) cs.forceZero = true;
   checksumEnd(buf, layout, cs, udpAt, IPPROTO.UDP);
   result.newLength = layout.captured;
@@ -741,25 +752,19 @@ export function fnatOutbound(
   else writeAddresses(buf, layout, conn.vipAddress, conn.clientAddress);
   if (opts.xmitTtl) decrementTtl(buf, layout);
   const l4 = layout.l4;
+  writePorts(buf, l4, conn.vipPort, conn.clientPort);
   if (layout.protocol === IPPROTO.TCP) {
     const flags = buf[l4 + TCP.FLAGS]!;
     // tcp_out_save_seq (end seq = seq + payload length; only used by expiry RSTs)
     conn.rsEndSeq = (readU32(buf, l4 + TCP.SEQ) + layout.payloadLength) >>> 0;
     conn.rsEndAck = readU32(buf, l4 + TCP.ACK);
-    writeU16(buf, l4 + TCP.SRC_PORT, conn.vipPort);
-    writeU16(buf, l4 + TCP.DST_PORT, conn.clientPort);
     adjustWindow(buf, l4, conn.wscaleRs, conn.wscaleVs);
     const synAck = (flags & (TCP_FLAG.SYN | TCP_FLAG.ACK)) === (TCP_FLAG.SYN | TCP_FLAG.ACK);
     if (synAck) adjustMss(buf, layout, conn.af === 6 ? 20 : 8);
     result.ackStorm = adjustSeqOutbound(conn, buf, layout);
     if (synAck) conn.fdataSeq = (readU32(buf, l4 + TCP.SEQ) + 1) >>> 0;
-  } else {
-    writeU16(buf, l4 + UDP.SRC_PORT, conn.vipPort);
-    writeU16(buf, l4 + UDP.DST_PORT, conn.clientPort);
   }
-  checksumEnd(buf, layout, cs);
-  result.newLength = layout.captured;
-  return result;
+  return endHandler(buf, layout, cs, result);
 }
 
 // ------------------------------------------------------------------ inverses
@@ -791,10 +796,9 @@ export function fnatOutboundInverse(
   if (nat46) nat64SixToFour(buf, layout, conn.realAddress, conn.localAddress);
   else writeAddresses(buf, layout, conn.realAddress, conn.localAddress);
   const l4 = layout.l4;
+  writePorts(buf, l4, conn.realPort, conn.localPort);
   if (layout.protocol === IPPROTO.TCP) {
     const flags = buf[l4 + TCP.FLAGS]!;
-    writeU16(buf, l4 + TCP.SRC_PORT, conn.realPort);
-    writeU16(buf, l4 + TCP.DST_PORT, conn.localPort);
     adjustWindow(buf, l4, conn.wscaleVs, conn.wscaleRs);
     const synAck = (flags & (TCP_FLAG.SYN | TCP_FLAG.ACK)) === (TCP_FLAG.SYN | TCP_FLAG.ACK);
     const seq = readU32(buf, l4 + TCP.SEQ);
@@ -805,13 +809,8 @@ export function fnatOutboundInverse(
     if (conn.synproxyDelta !== 0) writeU32(buf, l4 + TCP.SEQ, (seq - conn.synproxyDelta) >>> 0);
     writeU32(buf, l4 + TCP.ACK, (readU32(buf, l4 + TCP.ACK) + conn.fnatDelta) >>> 0);
     sackAdjust(buf, layout, conn.fnatDelta);
-  } else {
-    writeU16(buf, l4 + UDP.SRC_PORT, conn.realPort);
-    writeU16(buf, l4 + UDP.DST_PORT, conn.localPort);
   }
-  checksumEnd(buf, layout, cs);
-  result.newLength = layout.captured;
-  return result;
+  return endHandler(buf, layout, cs, result);
 }
 
 /**
@@ -867,11 +866,8 @@ export function fnatInboundInverse(
   }
   if (nat64) nat46FourToSix(buf, layout, conn.clientAddress, conn.vipAddress);
   else writeAddresses(buf, layout, conn.clientAddress, conn.vipAddress);
-  writeU16(buf, layout.l4 + TCP.SRC_PORT, conn.clientPort);
-  writeU16(buf, layout.l4 + TCP.DST_PORT, conn.vipPort);
-  checksumEnd(buf, layout, cs);
-  result.newLength = layout.captured;
-  return result;
+  writePorts(buf, layout.l4, conn.clientPort, conn.vipPort);
+  return endHandler(buf, layout, cs, result);
 }
 
 // ------------------------------------------------------------------ expiry RSTs
