@@ -387,7 +387,8 @@ export async function runSynproxyCheck(params: CheckParams): Promise<CheckResult
     const ignoreId = ev.decision.kind === 'rs-syn' && loc.family === 4;
     const leg: CheckLeg = ev.leg;
     result.compared++;
-    if (!q || q.next >= q.list.length) {
+    /** The model's packet has no captured counterpart. */
+    const missing = () =>
       result.disagreements.push({
         kind: 'missing',
         leg,
@@ -397,6 +398,8 @@ export async function runSynproxyCheck(params: CheckParams): Promise<CheckResult
         differences: [],
         message: `the model sends a ${leg} packet ${endpointText(out, loc, 'src')} → ${endpointText(out, loc, 'dst')} (${ev.decision.kind}) that was not captured`,
       });
+    if (!q || q.next >= q.list.length) {
+      missing();
       return;
     }
     for (let j = q.next; j < Math.min(q.list.length, q.next + LOOKAHEAD); j++) {
@@ -420,15 +423,7 @@ export async function runSynproxyCheck(params: CheckParams): Promise<CheckResult
     const got = q.list[q.next]!;
     if (!resembles(out, loc, got)) {
       // Not the same kind of packet: the model's packet is missing; the captured one waits for the next.
-      result.disagreements.push({
-        kind: 'missing',
-        leg,
-        captured: null,
-        cause: cause?.ref ?? null,
-        decision: ev.decision.kind,
-        differences: [],
-        message: `the model sends a ${leg} packet ${endpointText(out, loc, 'src')} → ${endpointText(out, loc, 'dst')} (${ev.decision.kind}) that was not captured`,
-      });
+      missing();
       return;
     }
     q.next++;
