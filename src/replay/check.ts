@@ -69,6 +69,19 @@ export interface Disagreement {
   message: string;
 }
 
+/** A captured packet the model does not send (`where`: '' or ' here'). */
+function unexpected(ref: CapturedRef, where: string): Disagreement {
+  return {
+    kind: 'unexpected',
+    leg: ref.leg,
+    captured: ref,
+    cause: null,
+    decision: null,
+    differences: [],
+    message: `captured ${ref.leg} packet #${ref.index} is not sent by the model${where}`,
+  };
+}
+
 export interface PairReport {
   client: string;
   vip: string;
@@ -405,16 +418,7 @@ export async function runSynproxyCheck(params: CheckParams): Promise<CheckResult
     for (let j = q.next; j < Math.min(q.list.length, q.next + LOOKAHEAD); j++) {
       if (samePacket(out, q.list[j]!.packet, ignoreId)) {
         for (let k = q.next; k < j; k++) {
-          const extra = q.list[k]!;
-          result.disagreements.push({
-            kind: 'unexpected',
-            leg: extra.ref.leg,
-            captured: extra.ref,
-            cause: null,
-            decision: null,
-            differences: [],
-            message: `captured ${extra.ref.leg} packet #${extra.ref.index} is not sent by the model here`,
-          });
+          result.disagreements.push(unexpected(q.list[k]!.ref, ' here'));
         }
         q.next = j + 1;
         return;
@@ -458,16 +462,7 @@ export async function runSynproxyCheck(params: CheckParams): Promise<CheckResult
   // Captured packets the model never sent.
   for (const q of expected.values()) {
     for (let k = q.next; k < q.list.length; k++) {
-      const extra = q.list[k]!;
-      result.disagreements.push({
-        kind: 'unexpected',
-        leg: extra.ref.leg,
-        captured: extra.ref,
-        cause: null,
-        decision: null,
-        differences: [],
-        message: `captured ${extra.ref.leg} packet #${extra.ref.index} is not sent by the model`,
-      });
+      result.disagreements.push(unexpected(q.list[k]!.ref, ''));
     }
   }
   return result;

@@ -110,6 +110,35 @@ describe('--check', () => {
     expect(run.stdout).toMatch(/disagreements: 1\n {2}missing: the model sends a rs-side packet 10\.0\.0\.100:5000 → 10\.0\.0\.2:8080 \(forward\)/);
   });
 
+  it('a captured packet the model never sends is reported as unexpected', async () => {
+    const out = await makeReplay();
+    const legs = await readLegs(out);
+    // Write the capture again with a copy of the last rs-side packet appended one second later.
+    const last = legs.filter((p) => p.leg === 'rs-side').at(-1)!;
+    const { createCaptureWriter } = await import('../../src/codec/capture-writer.js');
+    const path = join(dir, 'extra.pcapng');
+    const w = createCaptureWriter(path, { format: 'pcapng', interfaces: [{ linkType: 1, name: 'client-side', nanosecond: true }, { linkType: 1, name: 'rs-side', nanosecond: true }] });
+    for (const p of [...legs, { ...last, seconds: last.seconds + 1 }]) {
+      w.writePacket({ interfaceId: p.interfaceId, timestampSeconds: p.seconds, timestampNanos: p.nanos, originalLength: p.frame.length }, p.frame);
+    }
+    w.close();
+    const report = join(dir, 'check.json');
+    const run = await runCli(['synproxy-replay', '--check', path, '--minute', String(COUNT), '--report', report]);
+    expect(run.code).toBe(3);
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    expect(json.disagreements).toEqual([
+      {
+        kind: 'unexpected',
+        leg: 'rs-side',
+        captured: expect.objectContaining({ leg: 'rs-side', index: legs.length + 1 }),
+        cause: null,
+        decision: null,
+        differences: [],
+        message: `captured rs-side packet #${legs.length + 1} is not sent by the model`,
+      },
+    ]);
+  });
+
   it('two files (--split output) are the two legs', async () => {
     const input = join(dir, 'in.pcap');
     writeCapture(input, clients());
