@@ -11,7 +11,8 @@
  * Output goes to a temporary file renamed into place by close(); abort() removes it. `-` is stdout.
  */
 import { CliError } from './errors.js';
-import type { CaptureFormat, CaptureInfo, CaptureInterface, OtherBlock, PacketRecord, PcapngSectionInfo, ReadHooks } from './capture-types.js';
+import type { CaptureFormat, CaptureInfo, CaptureInterface, OtherBlock, PacketRecord, PcapngSectionInfo } from './capture-types.js';
+import type { BufferReadHooks } from './capture.js';
 import { encodePcapHeader, encodePcapRecordHeader, PCAP } from './pcap.js';
 import {
   encodeInterfaceDescription,
@@ -60,9 +61,21 @@ export interface CaptureWriter {
   interface(i: CaptureInterface): void;
   /** pcapng mirror: copy a non-packet block raw. */
   otherBlock(b: OtherBlock): void;
-  /** Reader hooks that feed section/interface/otherBlock, chained with `extra`. */
-  mirrorHooks(extra?: ReadHooks): ReadHooks;
+  /**
+   * Reader hooks that feed section/interface/otherBlock, chained with `extra`; `beforeBufferReuse`
+   * writes out the records given to writeRecordBytes (pass these hooks to the reader they came from).
+   */
+  mirrorHooks(extra?: BufferReadHooks): BufferReadHooks;
   writePacket(rec: WritablePacket | PacketRecord, data: Uint8Array, originalLength?: number): void;
+  /**
+   * pcap only: whole records (16-byte header + data) exactly as they are in the file this writer
+   * mirrors (`like`), i.e. what writePacket would write for them, read in place from `buffer`
+   * (BufferedRecord.recordStart .. dataStart + capturedLength). Consecutive records are written with
+   * one copy; the bytes must stay in place until the next write, flushPending() or close().
+   */
+  writeRecordBytes(buffer: Uint8Array, start: number, end: number): void;
+  /** Copy out what writeRecordBytes still holds by reference. */
+  flushPending(): void;
   /** Flush and rename the temporary file into place. */
   close(): void;
   /** Delete the temporary file; nothing is left behind. */
@@ -86,8 +99,14 @@ function adjustedOriginalLength(rec: WritablePacket, data: Uint8Array, originalL
   return Math.max(0, rec.originalLength + data.length - rec.capturedLength);
 }
 
+const NO_BYTES = new Uint8Array(0);
+
 abstract class BaseWriter {
   packets = 0;
+  /** Records given to writeRecordBytes and not copied yet: pendingBuffer[pendingStart, pendingEnd). */
+  protected pendingBuffer: Uint8Array = NO_BYTES;
+  protected pendingStart = 0;
+  protected pendingEnd = 0;
   constructor(protected readonly out: BufferedOutput) {}
   get path(): string {
     return this.out.path;
@@ -95,14 +114,28 @@ abstract class BaseWriter {
   get brokenPipe(): boolean {
     return this.out.brokenPipe;
   }
+  flushPending(): void {
+    if (this.pendingEnd === this.pendingStart) return;
+    const bytes = this.pendingBuffer.subarray(this.pendingStart, this.pendingEnd);
+    this.pendingBuffer = NO_BYTES;
+    this.pendingStart = this.pendingEnd = 0;
+    this.out.writeBytes(bytes);
+  }
   close(): void {
+    this.flushPending();
     this.out.close();
   }
   abort(): void {
+    this.pendingBuffer = NO_BYTES;
+    this.pendingStart = this.pendingEnd = 0;
     this.out.abort();
   }
-  mirrorHooks(extra?: ReadHooks): ReadHooks {
+  mirrorHooks(extra?: BufferReadHooks): BufferReadHooks {
     return {
+      beforeBufferReuse: () => {
+        this.flushPending();
+        extra?.beforeBufferReuse?.();
+      },
       onSection: (s) => {
         this.section(s);
         extra?.onSection?.(s);
@@ -158,7 +191,18 @@ class PcapWriter extends BaseWriter implements CaptureWriter {
   interface(): void {}
   otherBlock(): void {}
 
+  writeRecordBytes(buffer: Uint8Array, start: number, end: number): void {
+    if (start !== this.pendingEnd || buffer !== this.pendingBuffer) {
+      this.flushPending();
+      this.pendingBuffer = buffer;
+      this.pendingStart = start;
+    }
+    this.pendingEnd = end;
+    this.packets++;
+  }
+
   writePacket(rec: WritablePacket, data: Uint8Array, originalLength?: number): void {
+    if (this.pendingEnd !== this.pendingStart) this.flushPending();
     const seconds = rec.timestampSeconds;
     const nanos = rec.timestampNanos;
     let rawSeconds: number;
@@ -216,6 +260,10 @@ class PcapngWriter extends BaseWriter implements CaptureWriter {
 
   section(s: PcapngSectionInfo): void {
     this.startSection(s.rawBlock, s.byteOrder);
+  }
+
+  writeRecordBytes(): void {
+    throw new Error('pcapng writer: writeRecordBytes is for pcap records');
   }
 
   interface(i: CaptureInterface): void {

@@ -9,8 +9,8 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { CaptureError, CliError } from './errors.js';
-import type { CaptureInfo, PacketRecord, ReadHooks, ReadSummary } from './capture-types.js';
-import { decodePcapHeader, PCAP, pcapMagicInfo, PcapRecordParser } from './pcap.js';
+import type { CaptureInfo, ReadHooks, ReadSummary } from './capture-types.js';
+import { BufferedRecord, decodePcapHeader, PCAP, pcapMagicInfo, PcapRecordParser } from './pcap.js';
 import { PCAPNG, PCAPNG_BLOCK, PcapngBlockParser, sectionByteOrder } from './pcapng.js';
 import { describeFileError } from '../util/output.js';
 
@@ -22,6 +22,22 @@ export interface OpenCaptureOptions {
   maxRecordBytes?: number;
   /** Size of each read (default 1 MiB). Small values are for tests of the carry-over logic. */
   chunkBytes?: number;
+  /**
+   * pcap: do not make `data` per packet; the consumer reads the bytes through BufferedRecord.buffer /
+   * dataStart or calls frameData() (default false: `data` is always set).
+   */
+  lazyData?: boolean;
+}
+
+export { BufferedRecord };
+
+/** ReadHooks plus one for consumers that keep positions in the reader's buffer (BufferedRecord.buffer). */
+export interface BufferReadHooks extends ReadHooks {
+  /**
+   * Called after each run of packets, before the reader moves, refills or replaces its working buffer:
+   * positions taken from BufferedRecord.buffer during the run must be used (or copied) by now.
+   */
+  beforeBufferReuse?(): void;
 }
 
 export interface CaptureReader {
@@ -36,7 +52,7 @@ export interface CaptureReader {
    * Resolves with the summary, or rejects with a CaptureError after delivering every whole packet
    * before the damage. Can be called once; the input is closed when it settles.
    */
-  read(onPacket: (p: PacketRecord) => void, hooks?: ReadHooks): Promise<ReadSummary>;
+  read(onPacket: (p: BufferedRecord) => void, hooks?: BufferReadHooks): Promise<ReadSummary>;
   /** Release the input without reading (read() closes it by itself). */
   close(): Promise<void>;
 }
@@ -236,7 +252,7 @@ async function start(source: ByteSource, file: string, opts: OpenCaptureOptions)
     } else {
       await readFirstSection(source, state, file, info, maxRecordBytes);
     }
-    return new Reader(source, state, info, maxRecordBytes);
+    return new Reader(source, state, info, maxRecordBytes, opts.lazyData === true);
   } catch (err) {
     await source.close();
     throw err;
@@ -301,6 +317,7 @@ class Reader implements CaptureReader {
     private readonly state: DriverState,
     readonly info: CaptureInfo,
     private readonly maxRecordBytes: number,
+    private readonly lazyData: boolean,
   ) {}
 
   get fileSize(): number | null {
@@ -311,29 +328,14 @@ class Reader implements CaptureReader {
     await this.source.close();
   }
 
-  async read(onPacket: (p: PacketRecord) => void, hooks?: ReadHooks): Promise<ReadSummary> {
+  async read(onPacket: (p: BufferedRecord) => void, hooks?: BufferReadHooks): Promise<ReadSummary> {
     if (this.used) throw new Error('CaptureReader.read() may only be called once');
     this.used = true;
-    const record: PacketRecord = {
-      index: 0,
-      interfaceId: 0,
-      linkType: 0,
-      timestampSeconds: 0,
-      timestampNanos: 0,
-      capturedLength: 0,
-      originalLength: 0,
-      data: this.state.buf.subarray(0, 0),
-      fileOffset: 0,
-      blockType: 0,
-      options: null,
-      rawTsHigh: 0,
-      rawTsLow: 0,
-      packetBlockDrops: 0,
-    };
+    const record = new BufferedRecord();
     const info = this.info;
     const parser =
       info.format === 'pcap'
-        ? new PcapRecordParser(info.file, info.pcap!, record, onPacket, hooks, this.maxRecordBytes, this.source.size)
+        ? new PcapRecordParser(info.file, info.pcap!, record, onPacket, hooks, this.maxRecordBytes, this.source.size, this.lazyData)
         : new PcapngBlockParser(info.file, info, record, onPacket, hooks, this.maxRecordBytes, this.source.size);
     const state = this.state;
     let buf = state.buf;
@@ -343,9 +345,11 @@ class Reader implements CaptureReader {
     let base = 0; // file offset of buf[0]
     let eof = state.eof;
     const betweenChunks = hooks?.betweenChunks;
+    const beforeBufferReuse = hooks?.beforeBufferReuse;
     try {
       for (;;) {
         start = parser.parse(buf, view, start, end, base);
+        beforeBufferReuse?.();
         this.summary.packets = parser.packets;
         this.summary.bytes = parser.bytes;
         if (eof) {

@@ -33,6 +33,51 @@ export const PCAP = Object.freeze({
   DEFAULT_SNAPLEN: 262144,
 });
 
+const NO_DATA = new Uint8Array(0);
+
+/**
+ * The one reused record a reader delivers: a PacketRecord that also tells where its bytes sit in the
+ * reader's working buffer, so a consumer can read (and copy) them without a view per packet.
+ *
+ * The frame is buffer[dataStart, dataStart + capturedLength); for a pcap record the whole record
+ * (16-byte header + frame, exactly as in the file) starts at recordStart (-1 for pcapng blocks).
+ * Like `data`, these are only valid during the callback.
+ *
+ * A reader opened with `lazyData` leaves `data` empty for pcap records (no view is made per packet);
+ * `frameData()` makes it on demand. Otherwise `data` is always current and frameData() returns it.
+ */
+export class BufferedRecord implements PacketRecord {
+  index = 0;
+  interfaceId = 0;
+  linkType = 0;
+  timestampSeconds = 0;
+  timestampNanos = 0;
+  capturedLength = 0;
+  originalLength = 0;
+  data: Uint8Array = NO_DATA;
+  fileOffset = 0;
+  blockType = 0;
+  options: Uint8Array | null = null;
+  rawTsHigh = 0;
+  rawTsLow = 0;
+  packetBlockDrops = 0;
+  /** The reader's working buffer (replaced when it grows). */
+  buffer: Uint8Array = NO_DATA;
+  dataStart = 0;
+  recordStart = -1;
+  /** False while `data` has not been made for this packet (lazy readers only). */
+  dataCurrent = true;
+
+  /** `data`, made now if the reader left it out. */
+  frameData(): Uint8Array {
+    if (!this.dataCurrent) {
+      this.data = this.buffer.subarray(this.dataStart, this.dataStart + this.capturedLength);
+      this.dataCurrent = true;
+    }
+    return this.data;
+  }
+}
+
 /** Warnings of one kind that are reported before the rest are summarised (protects huge odd files). */
 export const WARNINGS_PER_KIND = 20;
 
@@ -135,12 +180,14 @@ export class PcapRecordParser {
   constructor(
     private readonly file: string,
     header: PcapHeaderInfo,
-    private readonly record: PacketRecord,
-    private readonly onPacket: (p: PacketRecord) => void,
+    private readonly record: BufferedRecord,
+    private readonly onPacket: (p: BufferedRecord) => void,
     private readonly hooks: ReadHooks | undefined,
     private readonly maxRecordBytes: number,
     /** Total file size when known (regular files): records claiming more than what is left fail at once. */
     private readonly fileSize: number | null,
+    /** Leave `data` out (BufferedRecord.frameData() makes it on demand). */
+    private readonly lazyData = false,
   ) {
     this.littleEndian = header.byteOrder === 'le';
     this.unitsPerSecond = header.nanosecond ? 1_000_000_000 : 1_000_000;
@@ -156,6 +203,7 @@ export class PcapRecordParser {
     const le = this.littleEndian;
     const rec = this.record;
     const onPacket = this.onPacket;
+    const lazy = this.lazyData;
     let pos = start;
     while (end - pos >= PCAP.RECORD_HEADER_LENGTH) {
       const capturedLength = view.getUint32(pos + PCAP.RECORD_CAPTURED_LENGTH, le);
@@ -191,7 +239,15 @@ export class PcapRecordParser {
       rec.capturedLength = capturedLength;
       rec.originalLength = originalLength;
       rec.fileOffset = base + pos;
-      rec.data = buf.subarray(pos + PCAP.RECORD_HEADER_LENGTH, pos + total);
+      rec.buffer = buf;
+      rec.recordStart = pos;
+      rec.dataStart = pos + PCAP.RECORD_HEADER_LENGTH;
+      if (lazy) {
+        rec.data = NO_DATA; // never a view of an earlier packet
+        rec.dataCurrent = false;
+      } else {
+        rec.data = buf.subarray(pos + PCAP.RECORD_HEADER_LENGTH, pos + total);
+      }
       if (capturedLength > originalLength || (capturedLength > this.snapLength && this.snapLength !== 0)) {
         this.oddLengths(capturedLength, originalLength, base + pos);
       }

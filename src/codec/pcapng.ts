@@ -20,7 +20,7 @@ import type {
   PacketRecord,
   ReadHooks,
 } from './capture-types.js';
-import { warnLimited } from './pcap.js';
+import { warnLimited, type BufferedRecord } from './pcap.js';
 
 export const PCAPNG = Object.freeze({
   BLOCK_TYPE: 0,
@@ -273,8 +273,8 @@ export class PcapngBlockParser {
   constructor(
     private readonly file: string,
     private readonly info: CaptureInfo,
-    private readonly record: PacketRecord,
-    private readonly onPacket: (p: PacketRecord) => void,
+    private readonly record: BufferedRecord,
+    private readonly onPacket: (p: BufferedRecord) => void,
     private readonly hooks: ReadHooks | undefined,
     private readonly maxRecordBytes: number,
     private readonly fileSize: number | null,
@@ -521,6 +521,10 @@ export class PcapngBlockParser {
     rec.blockType = PCAPNG_BLOCK.SIMPLE_PACKET;
     rec.options = null;
     rec.data = buf.subarray(pos + PCAPNG.SPB_DATA, pos + PCAPNG.SPB_DATA + capturedLength);
+    rec.buffer = buf;
+    rec.dataStart = pos + PCAPNG.SPB_DATA;
+    rec.recordStart = -1;
+    rec.dataCurrent = true;
     this.bytes += capturedLength;
     this.onPacket(rec);
   }
@@ -553,6 +557,10 @@ export class PcapngBlockParser {
     rec.blockType = blockType;
     const dataEnd = dataStart + capturedLength;
     rec.data = buf.subarray(dataStart, dataEnd);
+    rec.buffer = buf;
+    rec.dataStart = dataStart;
+    rec.recordStart = -1;
+    rec.dataCurrent = true;
     const optionsStart = dataStart + pad4(capturedLength);
     const optionsEnd = pos + length - PCAPNG.BLOCK_TRAILER_LENGTH;
     rec.options = optionsStart < optionsEnd ? buf.subarray(optionsStart, optionsEnd) : null;

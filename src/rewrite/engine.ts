@@ -13,13 +13,12 @@
  * input every packet before the damage is processed and counted, then the writer is aborted (no
  * output file) and the CaptureError is rethrown (exit 1).
  */
-import { openCapture } from '../codec/capture.js';
+import { openCapture, type BufferedRecord } from '../codec/capture.js';
 import { createCaptureWriter, type CaptureWriter, type WritablePacket } from '../codec/capture-writer.js';
-import type { PacketRecord } from '../codec/capture-types.js';
 import { CaptureError, CliError } from '../codec/errors.js';
 import { assertOutputIsNotInput } from '../util/output.js';
 import { Progress } from '../util/progress.js';
-import { FrameLayout, locateIp } from './link.js';
+import { FrameLayout, locateIp, locateIpAt } from './link.js';
 import type { RewriteSummary } from './summary.js';
 
 /** Headroom after the packet: TOA 40, PROXY v1 107, NAT46 20, opp 24, TTGW 40, plus the DPVS contract's 128. */
@@ -30,8 +29,16 @@ export interface PacketRewriter {
    * Handle one packet whose IP header starts at frame.l3. Return -1 to write the record unchanged,
    * or the new frame length in `engine.scratch` (which holds a copy of the frame when the rewriter
    * asked for one with `engine.copyFrame`).
+   *
+   * Without `inPlace`, frame offsets are offsets in rec.data (frame.buffer === rec.data, base 0).
    */
-  rewrite(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine): number;
+  rewrite(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine): number;
+  /**
+   * True: the frame is handed over in place in the reader's buffer (no view per packet): frame.buffer
+   * holds it at frame.base and frame.l3 is an offset in frame.buffer; rec.data is not made. Before
+   * using rec.data, copyFrame or finishFrame, the rewriter calls `engine.frameRelative(rec)`.
+   */
+  readonly inPlace?: boolean;
   /** Called once at the end (or after damage), before the summary is final. */
   finish?(summary: RewriteSummary): void;
 }
@@ -55,11 +62,26 @@ export class RewriteEngine {
     this.summary = summary;
   }
 
+  /**
+   * In-place rewriters: make rec.data and switch `frame` to offsets in it (frame.buffer = rec.data,
+   * base 0). Returns the shift to subtract from the rewriter's own offsets taken in the reader's buffer.
+   */
+  frameRelative(rec: BufferedRecord): number {
+    const frame = this.frame;
+    const shift = frame.base;
+    frame.buffer = rec.frameData();
+    frame.base = 0;
+    if (frame.l3 >= 0) frame.l3 -= shift;
+    return shift;
+  }
+
   /** Copy the whole frame of `rec` into the scratch buffer (grown when a record is larger). */
-  copyFrame(rec: PacketRecord): Uint8Array {
-    const n = rec.data.length;
+  copyFrame(rec: BufferedRecord): Uint8Array {
+    if (this.frame.base !== 0) throw new Error('internal: copyFrame before frameRelative');
+    const data = rec.frameData();
+    const n = data.length;
     if (this.scratch.length < n + SCRATCH_HEADROOM) this.scratch = new Uint8Array(n + SCRATCH_HEADROOM);
-    this.scratch.set(rec.data, 0);
+    this.scratch.set(data, 0);
     return this.scratch;
   }
 
@@ -67,12 +89,13 @@ export class RewriteEngine {
    * The frame length after the IP packet at frame.l3 became `newIpLength` captured bytes:
    * the link trailer of the original record is put back after it.
    */
-  finishFrame(rec: PacketRecord, newIpLength: number): number {
+  finishFrame(rec: BufferedRecord, newIpLength: number): number {
     const frame = this.frame;
+    if (frame.base !== 0) throw new Error('internal: finishFrame before frameRelative');
     const end = frame.l3 + newIpLength;
     if (frame.trailer > 0) {
       const trailerStart = frame.l3 + frame.ipCaptured;
-      this.scratch.set(rec.data.subarray(trailerStart, trailerStart + frame.trailer), end);
+      this.scratch.set(rec.frameData().subarray(trailerStart, trailerStart + frame.trailer), end);
     }
     return end + frame.trailer;
   }
@@ -81,7 +104,7 @@ export class RewriteEngine {
    * Write an extra packet (UOA / PROXY standalone) before the current one: the current record's
    * link header (`linkHeader` bytes of `linkSource`) followed by `ip`.
    */
-  writeExtra(rec: PacketRecord, linkSource: Uint8Array, linkHeader: number, ip: Uint8Array): void {
+  writeExtra(rec: BufferedRecord, linkSource: Uint8Array, linkHeader: number, ip: Uint8Array): void {
     const total = linkHeader + ip.length;
     const buf = total <= this.extraBuffer.length ? this.extraBuffer : new Uint8Array(total);
     buf.set(linkSource.subarray(0, linkHeader), 0);
@@ -98,7 +121,8 @@ export class RewriteEngine {
 
   async run(input: string, output: string, rewriter: PacketRewriter, stderr: NodeJS.WritableStream, label: string): Promise<RewriteSummary> {
     assertOutputIsNotInput([input], output);
-    const reader = await openCapture(input);
+    const inPlace = rewriter.inPlace === true;
+    const reader = await openCapture(input, { lazyData: inPlace });
     let writer: CaptureWriter;
     try {
       writer = createCaptureWriter(output, { like: reader.info });
@@ -110,14 +134,20 @@ export class RewriteEngine {
     const summary = this.summary;
     const frame = this.frame;
     const progress = new Progress(label, reader.fileSize ?? 0, stderr);
-    const onPacket = (rec: PacketRecord): void => {
+    // a pcap output mirrors the input's header: an unchanged record is copied as it is, in runs
+    const rawRecords = writer.format === 'pcap';
+    const onPacket = (rec: BufferedRecord): void => {
       summary.packetsIn++;
       progress.tick(rec.fileOffset, summary.packetsIn);
       let n = -1;
-      if (locateIp(rec.data, rec.linkType, frame)) n = rewriter.rewrite(rec, frame, this);
+      const located = inPlace
+        ? locateIpAt(rec.buffer, rec.dataStart, rec.dataStart + rec.capturedLength, rec.linkType, frame)
+        : locateIp(rec.frameData(), rec.linkType, frame);
+      if (located) n = rewriter.rewrite(rec, frame, this);
       else summary.nonIpPassed++;
       if (n < 0) {
-        writer.writePacket(rec, rec.data);
+        if (rawRecords && rec.recordStart >= 0) writer.writeRecordBytes(rec.buffer, rec.recordStart, rec.dataStart + rec.capturedLength);
+        else writer.writePacket(rec, rec.frameData());
       } else {
         writer.writePacket(rec, this.scratch.subarray(0, n));
         summary.packetsRewritten++;

@@ -64,7 +64,9 @@ export class Flow {
   carriersInserted = 0;
   carriersRemoved = 0;
   standalonePackets = 0;
-  /** Skip counts by SKIP_REASONS index, created at the first skip (see `skipped`). */
+  /** Skips for 'not-eligible' (by far the most common reason: no array for most flows). */
+  private notEligibleCount = 0;
+  /** Skip counts for the other reasons by SKIP_REASONS index, created at the first such skip (see `skipped`). */
   private skipCounts: number[] | null = null;
   /** IPv4: the addresses as unsigned 32-bit numbers (the flow table compares these). */
   readonly wordA: number;
@@ -90,7 +92,10 @@ export class Flow {
   get skipped(): Map<SkipReason, number> {
     const out = new Map<SkipReason, number>();
     const counts = this.skipCounts;
-    if (counts !== null) for (let i = 0; i < SKIP_REASONS.length; i++) if (counts[i]! > 0) out.set(SKIP_REASONS[i]!, counts[i]!);
+    for (let i = 0; i < SKIP_REASONS.length; i++) {
+      const n = i === NOT_ELIGIBLE_INDEX ? this.notEligibleCount : counts === null ? 0 : counts[i]!;
+      if (n > 0) out.set(SKIP_REASONS[i]!, n);
+    }
     return out;
   }
 
@@ -108,6 +113,10 @@ export class Flow {
   }
 
   skip(reason: SkipReason): void {
+    if (reason === 'not-eligible') {
+      this.notEligibleCount++;
+      return;
+    }
     let counts = this.skipCounts;
     if (counts === null) counts = this.skipCounts = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     counts[SKIP_INDEX[reason]]!++;
@@ -127,6 +136,7 @@ export class Flow {
 }
 
 const SKIP_INDEX = Object.fromEntries(SKIP_REASONS.map((r, i) => [r, i])) as Record<SkipReason, number>;
+const NOT_ELIGIBLE_INDEX = SKIP_INDEX['not-eligible'];
 
 /**
  * Flow addresses live in shared 64 KiB chunks: a flow costs two small views instead of two
@@ -137,6 +147,7 @@ export class AddressSlab {
   private used = 0;
 
   copy(data: Uint8Array, at: number, size: number): Uint8Array {
+    if (size > 1024) return data.slice(at, at + size); // not what the slab is for
     if (this.used + size > this.chunk.length) {
       this.chunk = new Uint8Array(65536);
       this.used = 0;

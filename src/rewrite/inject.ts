@@ -21,7 +21,7 @@
  */
 import type { Endpoint } from '../codec/addr.js';
 import { readU32 } from '../codec/bytes.js';
-import type { PacketRecord } from '../codec/capture-types.js';
+import type { BufferedRecord } from '../codec/capture.js';
 import { CliError } from '../codec/errors.js';
 import { fillIpv4Checksum } from '../codec/ipv4.js';
 import { IPPROTO } from '../codec/ipproto.js';
@@ -41,7 +41,7 @@ import type { ToaError, ToaPlacement } from '../dpvs/toa-insert.js';
 import { ChecksumAudit } from './checksum-audit.js';
 import { InsertOutcome, insertDestinationOptions, insertIpv4Option, insertTcpCarrierWithFallback, type TcpInsertPolicy } from './carrier-insert.js';
 import type { PacketRewriter, RewriteEngine } from './engine.js';
-import { FlowTable, portAIsServer, type Flow, type SkipReason } from './flows.js';
+import { AddressSlab, FlowTable, portAIsServer, type Flow, type SkipReason } from './flows.js';
 import { setLinkFamily, type FrameLayout } from './link.js';
 import type { RewriteSummary } from './summary.js';
 
@@ -130,6 +130,8 @@ interface FlowHandlerOptions {
 }
 
 export class InjectRewriter implements PacketRewriter {
+  /** Packets are classified in the reader's buffer; only those rewritten get their own view (`toFrameOffsets`). */
+  readonly inPlace = true;
   readonly flows = new FlowTable();
   private readonly layout = new PacketLayout();
   private readonly audit = new ChecksumAudit();
@@ -141,6 +143,8 @@ export class InjectRewriter implements PacketRewriter {
   private readonly policy: TcpInsertPolicy;
   private readonly handlerOptions = new Map<Flow, FlowHandlerOptions>();
   private readonly ipCarriers = new Map<Flow, Uint8Array>();
+  /** Per-flow TCP carrier bytes live in shared chunks (one small view per flow, no buffer each). */
+  private readonly carrierSlab = new AddressSlab();
   private connectionsCreated = 0;
   private summary!: RewriteSummary;
 
@@ -150,10 +154,10 @@ export class InjectRewriter implements PacketRewriter {
     this.policy = { mtu: options.mtu, placement: this.info.placement, legacy: this.when === 'dpvs-legacy', prune: options.prune };
   }
 
-  rewrite(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine): number {
+  rewrite(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine): number {
     this.summary = engine.summary;
     const s = engine.summary;
-    const data = rec.data;
+    const data = frame.buffer;
     const layout = this.layout;
     const status = parseLayout(data, frame.l3, frame.ipCaptured, layout);
     if (status === 'fragment') {
@@ -192,6 +196,13 @@ export class InjectRewriter implements PacketRewriter {
     if (protocol === IPPROTO.TCP) this.trackTcp(flow, data, l4, flags, fromClient);
     if (this.options.fnat !== null) return this.fnatPacket(rec, frame, engine, flow, fromClient, flags);
     return this.plainPacket(rec, frame, engine, flow, fromClient, flags);
+  }
+
+  /** Leave the reader's buffer: frame and layout offsets from here on are offsets in rec.data. */
+  private toFrameOffsets(rec: BufferedRecord, engine: RewriteEngine): void {
+    const shift = engine.frameRelative(rec);
+    this.layout.l3 -= shift;
+    this.layout.l4 -= shift;
   }
 
   finish(summary: RewriteSummary): void {
@@ -318,8 +329,8 @@ export class InjectRewriter implements PacketRewriter {
       default:
         bytes = null;
     }
-    flow.carrier = bytes;
-    return bytes;
+    flow.carrier = bytes === null ? null : this.carrierSlab.copy(bytes, 0, bytes.length);
+    return flow.carrier;
   }
 
   /** TTGW bytes for a packet of family `af` (IPv4 option or whole IPv6 destination-options header). */
@@ -346,16 +357,17 @@ export class InjectRewriter implements PacketRewriter {
 
   // ---------------------------------------------------------------- plain mode
 
-  private plainPacket(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, fromClient: boolean, flags: number): number {
+  private plainPacket(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, fromClient: boolean, flags: number): number {
     const layer = this.info.layer;
     const tcp = flow.protocol === IPPROTO.TCP;
     // --format dpvs is DPVS's service behaviour: TOA on TCP, UOA in its default opp mode on UDP
     const dpvsUdp = !tcp && this.options.format === 'dpvs';
+    const data = frame.buffer; // offsets in the reader's buffer until toFrameOffsets
     if (layer === 'tcp-option' && !dpvsUdp) {
       if (!tcp || !fromClient) return -1;
       const l4 = this.layout.l4;
-      const seq = readU32(rec.data, l4 + TCP.SEQ);
-      const ack = readU32(rec.data, l4 + TCP.ACK);
+      const seq = readU32(data, l4 + TCP.SEQ);
+      const ack = readU32(data, l4 + TCP.ACK);
       if (!this.eligible(flow, flags, seq, ack)) {
         this.count(flow, false, 'not-eligible');
         return -1;
@@ -365,17 +377,19 @@ export class InjectRewriter implements PacketRewriter {
         this.count(flow, false, 'family');
         return -1;
       }
+      this.toFrameOffsets(rec, engine);
       return this.insertTcp(rec, frame, engine, flow, carrier, (flags & TCP_FLAG.SYN) !== 0);
     }
     if (layer === 'ip') {
       if (!fromClient) return -1;
       if (tcp) {
         const l4 = this.layout.l4;
-        if (!this.eligible(flow, flags, readU32(rec.data, l4 + TCP.SEQ), readU32(rec.data, l4 + TCP.ACK))) {
+        if (!this.eligible(flow, flags, readU32(data, l4 + TCP.SEQ), readU32(data, l4 + TCP.ACK))) {
           this.count(flow, false, 'not-eligible');
           return -1;
         }
       }
+      this.toFrameOffsets(rec, engine);
       return this.insertIp(rec, frame, engine, flow);
     }
     // UOA and PROXY: the DPVS handlers with an identity connection
@@ -388,17 +402,19 @@ export class InjectRewriter implements PacketRewriter {
         if ((flags & TCP_FLAG.SYN) !== 0) return -1; // never touched (DPVS would only strip its timestamp)
         if (!conn.proxyProtocolSent) {
           const l4 = this.layout.l4;
-          const seq = readU32(rec.data, l4 + TCP.SEQ);
-          const ack = readU32(rec.data, l4 + TCP.ACK);
+          const seq = readU32(data, l4 + TCP.SEQ);
+          const ack = readU32(data, l4 + TCP.ACK);
           const first = ack === conn.fdataSeq && (flags & TCP_FLAG.RST) === 0 && seq === ((flow.clientIsn + 1) >>> 0) && this.layout.payloadLength > 0;
           if (!first) return -1;
         }
       } else if (conn.uoaMode !== 'off' ? conn.uoaSent >= conn.uoaMaxTrail : conn.proxyProtocolSent) {
         return -1;
       }
+      this.toFrameOffsets(rec, engine);
       return this.throughInbound(rec, frame, engine, flow, conn);
     }
     if (!tcp || !conn.proxyProtocolSent || (flags & TCP_FLAG.SYN) !== 0) return -1;
+    this.toFrameOffsets(rec, engine);
     return this.throughOutboundInverse(rec, frame, engine, flow, conn);
   }
 
@@ -432,7 +448,7 @@ export class InjectRewriter implements PacketRewriter {
     return conn;
   }
 
-  private beginCopy(rec: PacketRecord, engine: RewriteEngine): Uint8Array {
+  private beginCopy(rec: BufferedRecord, engine: RewriteEngine): Uint8Array {
     const buf = engine.copyFrame(rec);
     this.audit.audit(buf, this.layout);
     return buf;
@@ -443,7 +459,7 @@ export class InjectRewriter implements PacketRewriter {
     if (cut && this.options.checksum !== 'keep') this.summary.truncatedIncremental++;
   }
 
-  private insertTcp(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, carrier: Uint8Array, isSyn: boolean): number {
+  private insertTcp(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, carrier: Uint8Array, isSyn: boolean): number {
     const layout = this.layout;
     const buf = this.beginCopy(rec, engine);
     const cut = !layout.complete;
@@ -461,7 +477,7 @@ export class InjectRewriter implements PacketRewriter {
     return engine.finishFrame(rec, layout.captured);
   }
 
-  private insertIp(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow): number {
+  private insertIp(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow): number {
     const layout = this.layout;
     const bytes = this.ipCarrier(flow, layout.af);
     if (bytes === null) {
@@ -498,7 +514,7 @@ export class InjectRewriter implements PacketRewriter {
     return o;
   }
 
-  private throughInbound(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, conn: FnatConnection): number {
+  private throughInbound(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, conn: FnatConnection): number {
     const buf = this.beginCopy(rec, engine);
     const cut = !this.layout.complete;
     const o = this.handlerOptionsFor(flow);
@@ -507,7 +523,7 @@ export class InjectRewriter implements PacketRewriter {
     return this.afterHandler(rec, frame, engine, flow, r, cut, true);
   }
 
-  private throughOutboundInverse(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, conn: FnatConnection): number {
+  private throughOutboundInverse(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, conn: FnatConnection): number {
     const buf = this.beginCopy(rec, engine);
     const cut = !this.layout.complete;
     const o = this.handlerOptionsFor(flow);
@@ -516,7 +532,7 @@ export class InjectRewriter implements PacketRewriter {
   }
 
   /** Counting, link re-labelling, standalone packets and the trailer after a DPVS handler. */
-  private afterHandler(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, r: FnatResult, cut: boolean, inbound: boolean): number {
+  private afterHandler(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, r: FnatResult, cut: boolean, inbound: boolean): number {
     const s = this.summary;
     if (r.status !== 'ok') {
       if (r.status === 'fragment') s.fragmentsPassed++;
@@ -611,8 +627,9 @@ export class InjectRewriter implements PacketRewriter {
     return conn;
   }
 
-  private fnatPacket(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, fromClient: boolean, flags: number): number {
-    const conn = this.fnatConnection(flow, fromClient, flags, rec.data);
+  private fnatPacket(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, fromClient: boolean, flags: number): number {
+    this.toFrameOffsets(rec, engine);
+    const conn = this.fnatConnection(flow, fromClient, flags, frame.buffer);
     // fdata_seq in client-leg numbering (the same on both legs without SYN proxy)
     conn.fdataSeq = flow.fdataKnown ? flow.fdataSeq : 0;
     if (fromClient) {

@@ -10,10 +10,16 @@ import { IPV6 } from '../codec/ipv6.js';
 import { ETHERTYPE, LINK_RESULT, LinkInfo, NULL_LINK, SLL2, parseLinkLayer } from '../codec/link.js';
 import { LINKTYPE } from '../codec/linktype.js';
 
+const NO_BYTES = new Uint8Array(0);
+
 /** Where the IP packet of a frame is. Reused per packet. */
 export class FrameLayout {
   readonly link = new LinkInfo();
-  /** Offset of the IP header, -1 when the frame holds no IP packet we handle. */
+  /** The bytes the offsets refer to: the frame itself, or (locateIpAt) a buffer that holds it at `base`. */
+  buffer: Uint8Array = NO_BYTES;
+  /** Offset of the frame's first byte in `buffer` (0 when `buffer` is the frame). */
+  base = 0;
+  /** Offset of the IP header in `buffer`, -1 when the frame holds no IP packet we handle. */
   l3 = -1;
   af: 4 | 6 = 4;
   /** Captured IP bytes (at most the IP length; the rest of the frame is trailer). */
@@ -27,11 +33,21 @@ export class FrameLayout {
  * non-IP frames, unknown link types, truncated link or IP headers.
  */
 export function locateIp(data: Uint8Array, linkType: number, out: FrameLayout): boolean {
+  return locateIpAt(data, 0, data.length, linkType, out);
+}
+
+/**
+ * As locateIp for the frame held in data[start, end), in place: offsets (l3) are offsets in `data`,
+ * out.buffer = data and out.base = start.
+ */
+export function locateIpAt(data: Uint8Array, start: number, end: number, linkType: number, out: FrameLayout): boolean {
   out.l3 = -1;
-  const result = parseLinkLayer(data, 0, data.length, linkType, out.link);
+  out.buffer = data;
+  out.base = start;
+  const result = parseLinkLayer(data, start, end, linkType, out.link);
   if (result !== LINK_RESULT.IPV4 && result !== LINK_RESULT.IPV6) return false;
-  const l3 = out.link.linkHeaderLength;
-  const available = data.length - l3;
+  const l3 = start + out.link.linkHeaderLength;
+  const available = end - l3;
   if (available < 1) return false;
   const version = data[l3]! >>> 4;
   let ipLength: number;

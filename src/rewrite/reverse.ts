@@ -23,6 +23,7 @@
 import type { Endpoint } from '../codec/addr.js';
 import { readU32 } from '../codec/bytes.js';
 import { openCapture } from '../codec/capture.js';
+import type { BufferedRecord } from '../codec/capture.js';
 import type { PacketRecord } from '../codec/capture-types.js';
 import { CliError } from '../codec/errors.js';
 import { IPPROTO } from '../codec/ipproto.js';
@@ -127,7 +128,7 @@ export class ReverseRewriter implements PacketRewriter {
     flow.sideFrom = 'syn';
   }
 
-  rewrite(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine): number {
+  rewrite(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine): number {
     const s = engine.summary;
     const data = rec.data;
     const layout = this.layout;

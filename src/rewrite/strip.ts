@@ -17,7 +17,7 @@
  * Encapsulated packets (VXLAN, IP-in-IP) and ICMP-carried notifications pass unchanged.
  */
 import { readU16, readU32, writeU16, writeU32 } from '../codec/bytes.js';
-import type { PacketRecord } from '../codec/capture-types.js';
+import type { BufferedRecord } from '../codec/capture.js';
 import { CliError } from '../codec/errors.js';
 import { IPV4 } from '../codec/ipv4.js';
 import { IPV6 } from '../codec/ipv6.js';
@@ -153,6 +153,8 @@ function byOffsetDescending(a: Carrier, b: Carrier): number {
 }
 
 export class StripRewriter implements PacketRewriter {
+  /** Packets that cannot hold a carrier (and belong to no PROXY-shifted flow) are passed in the reader's buffer. */
+  readonly inPlace = true;
   private readonly inspector: PacketInspector;
   private readonly selection: StripSelection;
   private readonly layout = new PacketLayout();
@@ -172,6 +174,14 @@ export class StripRewriter implements PacketRewriter {
     summary.flows = this.flows.size;
   }
 
+  /** Leave the reader's buffer: frame and layout offsets become offsets in rec.data (returned). */
+  private toFrameOffsets(rec: BufferedRecord, engine: RewriteEngine): Uint8Array {
+    const shift = engine.frameRelative(rec);
+    this.layout.l3 -= shift;
+    this.layout.l4 -= shift;
+    return rec.data;
+  }
+
   /** Cheap test: could this packet hold a carrier at all? */
   private mayCarry(data: Uint8Array, layout: PacketLayout): boolean {
     if (layout.af === 4 ? layout.ipHeaderLength > IPV4.MIN_HEADER : layout.hasExtensionHeaders) return true;
@@ -188,10 +198,10 @@ export class StripRewriter implements PacketRewriter {
     return false;
   }
 
-  rewrite(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine): number {
+  rewrite(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine): number {
     this.summary = engine.summary;
     const s = engine.summary;
-    const data = rec.data;
+    let data = frame.buffer; // the reader's buffer until toFrameOffsets
     const layout = this.layout;
     const status = parseLayout(data, frame.l3, frame.ipCaptured, layout);
     if (status === 'fragment') {
@@ -204,7 +214,10 @@ export class StripRewriter implements PacketRewriter {
     }
     const picked = this.picked;
     picked.length = 0;
-    if (this.mayCarry(data, layout)) {
+    const mayCarry = this.mayCarry(data, layout);
+    if (!mayCarry && this.proxyFlows === 0) return -1;
+    data = this.toFrameOffsets(rec, engine);
+    if (mayCarry) {
       const inspector = this.inspector;
       inspector.inspect(data, rec.linkType, rec.originalLength);
       const d = inspector.d;
@@ -225,7 +238,7 @@ export class StripRewriter implements PacketRewriter {
     return this.strip(rec, frame, engine, flow, forward);
   }
 
-  private strip(rec: PacketRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow | null, forward: boolean): number {
+  private strip(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow | null, forward: boolean): number {
     const s = this.summary;
     const layout = this.layout;
     const buf = engine.copyFrame(rec);
