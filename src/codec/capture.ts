@@ -16,6 +16,8 @@ import { describeFileError } from '../util/output.js';
 
 export const DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+/** Room kept in front of each read-ahead chunk for the partial record carried over (default snaplen + header). */
+const READ_AHEAD_HEADROOM = 256 * 1024 + 64;
 
 export interface OpenCaptureOptions {
   /** Largest record/block accepted (default 256 MiB); larger lengths are damage, not a reason to allocate. */
@@ -252,7 +254,7 @@ async function start(source: ByteSource, file: string, opts: OpenCaptureOptions)
     } else {
       await readFirstSection(source, state, file, info, maxRecordBytes);
     }
-    return new Reader(source, state, info, maxRecordBytes, opts.lazyData === true);
+    return new Reader(source, state, info, maxRecordBytes, opts.lazyData === true, chunkBytes);
   } catch (err) {
     await source.close();
     throw err;
@@ -318,6 +320,7 @@ class Reader implements CaptureReader {
     readonly info: CaptureInfo,
     private readonly maxRecordBytes: number,
     private readonly lazyData: boolean,
+    private readonly chunkBytes: number,
   ) {}
 
   get fileSize(): number | null {
@@ -346,40 +349,75 @@ class Reader implements CaptureReader {
     let eof = state.eof;
     const betweenChunks = hooks?.betweenChunks;
     const beforeBufferReuse = hooks?.beforeBufferReuse;
+    // Read-ahead: the next chunk is read into `spare` (after READ_AHEAD_HEADROOM bytes) while the
+    // current one is parsed; the partial record left at the end of the current one is then copied into
+    // the headroom in front of it. A record that does not fit (headroom + chunk) gets a buffer of its
+    // own size. A record still incomplete is completed with plain reads before it is parsed.
+    const chunk = this.chunkBytes;
+    let spare: Uint8Array | null = null;
+    let spareView: DataView | null = null;
+    let pending: Promise<number> | null = null;
     try {
       for (;;) {
+        if (!eof && pending === null) {
+          if (spare === null || spare.length < READ_AHEAD_HEADROOM + chunk) {
+            spare = new Uint8Array(READ_AHEAD_HEADROOM + chunk);
+            spareView = new DataView(spare.buffer, spare.byteOffset, spare.byteLength);
+          }
+          pending = this.source.readInto(spare, READ_AHEAD_HEADROOM, chunk);
+        }
         start = parser.parse(buf, view, start, end, base);
         beforeBufferReuse?.();
         this.summary.packets = parser.packets;
         this.summary.bytes = parser.bytes;
-        if (eof) {
+        if (pending === null) {
           parser.atEnd(buf, view, start, end, base);
           break;
         }
-        if (start > 0) {
-          buf.copyWithin(0, start, end);
-          end -= start;
+        const n = await pending;
+        pending = null;
+        if (n === 0) {
+          eof = true;
+          parser.atEnd(buf, view, start, end, base);
+          break;
+        }
+        const carry = end - start;
+        if (carry <= READ_AHEAD_HEADROOM && parser.need <= carry + chunk) {
+          const into = READ_AHEAD_HEADROOM - carry;
+          spare!.set(buf.subarray(start, end), into);
+          base += start - into;
+          const previous = buf;
+          const previousView = view;
+          buf = spare!;
+          view = spareView!;
+          spare = previous;
+          spareView = previousView;
+          start = into;
+          end = READ_AHEAD_HEADROOM + n;
+        } else {
+          // a large record: a buffer of its size (at least)
+          const merged = new Uint8Array(Math.max(parser.need, carry + n, chunk));
+          merged.set(buf.subarray(start, end), 0);
+          merged.set(spare!.subarray(READ_AHEAD_HEADROOM, READ_AHEAD_HEADROOM + n), carry);
           base += start;
-          start = 0;
-        }
-        if (parser.need > buf.length) {
-          const bigger = new Uint8Array(Math.max(parser.need, Math.min(buf.length * 2, this.maxRecordBytes + 64)));
-          bigger.set(buf.subarray(0, end));
-          buf = bigger;
+          buf = merged;
           view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+          start = 0;
+          end = carry + n;
         }
-        while (end < buf.length) {
-          const n = await this.source.readInto(buf, end, buf.length - end);
-          if (n === 0) {
+        // complete the next record with plain reads when the chunk did not
+        while (end - start < parser.need && end < buf.length) {
+          const more = await this.source.readInto(buf, end, buf.length - end);
+          if (more === 0) {
             eof = true;
             break;
           }
-          end += n;
-          if (end - start >= parser.need) break;
+          end += more;
         }
         if (betweenChunks !== undefined) await betweenChunks();
       }
     } catch (err) {
+      if (pending !== null) await pending.catch(() => 0);
       this.summary.packets = parser.packets;
       this.summary.bytes = parser.bytes;
       if (err instanceof CaptureError) this.summary.truncatedAt = err.offset;
