@@ -1,0 +1,100 @@
+/**
+ * The in-place reading fast path (BufferedRecord, lazyData, beforeBufferReuse), pcap raw record
+ * copies (writeRecordBytes) and the reader's read-ahead with records larger than a chunk.
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openCapture, openCaptureBytes, type BufferedRecord } from '../../src/codec/capture.js';
+import { createCaptureWriter } from '../../src/codec/capture-writer.js';
+import { CaptureError } from '../../src/codec/errors.js';
+import { buildPcap, pcapRecordOffsets, type PcapSpec } from '../helpers/capture-builder.js';
+
+function packetBytes(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = (i * 31 + seed * 7) & 0xff;
+  return out;
+}
+
+/** Small packets around one of `bigLength` bytes (larger than the read-ahead headroom plus a chunk). */
+function spec(bigLength: number): PcapSpec {
+  const packets = [];
+  for (let i = 0; i < 40; i++) {
+    const length = i === 17 ? bigLength : 20 + ((i * 37) % 300);
+    packets.push({ seconds: 1000 + i, fraction: i * 11, data: packetBytes(length, i), originalLength: length + (i % 3) });
+  }
+  return { snapLength: 0, packets };
+}
+
+async function readAll(bytes: Uint8Array, chunkBytes: number, lazyData: boolean): Promise<{ data: number[]; fileOffset: number; record: number[] }[]> {
+  const reader = await openCaptureBytes(bytes, 'test.pcap', { chunkBytes, lazyData });
+  const seen: { data: number[]; fileOffset: number; record: number[] }[] = [];
+  await reader.read((rec: BufferedRecord) => {
+    if (lazyData) expect(rec.data.length).toBe(0);
+    const frame = rec.frameData();
+    expect(Array.from(rec.buffer.subarray(rec.dataStart, rec.dataStart + rec.capturedLength))).toEqual(Array.from(frame));
+    seen.push({ data: Array.from(frame), fileOffset: rec.fileOffset, record: Array.from(rec.buffer.subarray(rec.recordStart, rec.dataStart + rec.capturedLength)) });
+  });
+  return seen;
+}
+
+describe('in-place pcap reading', () => {
+  const s = spec(300_000);
+  const bytes = buildPcap(s);
+  const offsets = pcapRecordOffsets(s);
+
+  for (const chunkBytes of [64, 1000, 65_536, 1 << 20]) {
+    it(`lazy and eager readers see the same packets, in place (chunk ${chunkBytes}, one 300 kB record)`, async () => {
+      const eager = await readAll(bytes, chunkBytes, false);
+      const lazy = await readAll(bytes, chunkBytes, true);
+      expect(lazy).toEqual(eager);
+      expect(eager.map((p) => p.data)).toEqual(s.packets.map((p) => Array.from(p.data)));
+      expect(eager.map((p) => p.fileOffset)).toEqual(offsets);
+      // the whole record as it is in the file
+      eager.forEach((p, i) => expect(p.record).toEqual(Array.from(bytes.subarray(offsets[i]!, offsets[i]! + 16 + p.data.length))));
+    });
+  }
+
+  it('a cut record is still an error at the end of the input (read-ahead)', async () => {
+    const reader = await openCaptureBytes(bytes.subarray(0, offsets[30]! + 20), 'cut.pcap', { chunkBytes: 4096, lazyData: true });
+    let packets = 0;
+    await expect(reader.read(() => void packets++)).rejects.toBeInstanceOf(CaptureError);
+    expect(packets).toBe(30);
+  });
+});
+
+describe('writeRecordBytes', () => {
+  it('copies unchanged records in runs, flushed before the reader reuses its buffer: the file comes out identical', async () => {
+    const s = spec(100_000);
+    const bytes = buildPcap(s);
+    const dir = mkdtempSync(join(tmpdir(), 'toa-inplace-'));
+    const input = join(dir, 'in.pcap');
+    writeFileSync(input, bytes);
+    for (const chunkBytes of [100, 4096]) {
+      const output = join(dir, `out-${chunkBytes}.pcap`);
+      const reader = await openCapture(input, { chunkBytes, lazyData: true });
+      const writer = createCaptureWriter(output, { like: reader.info, bufferBytes: 512 });
+      let flushes = 0;
+      await reader.read(
+        (rec) => {
+          // every fifth packet through writePacket (a rewritten packet would go this way): the run is cut there
+          if (rec.index % 5 === 0) writer.writePacket(rec, rec.frameData());
+          else writer.writeRecordBytes(rec.buffer, rec.recordStart, rec.dataStart + rec.capturedLength);
+        },
+        writer.mirrorHooks({ beforeBufferReuse: () => void flushes++ }),
+      );
+      writer.close();
+      expect(flushes).toBeGreaterThan(1);
+      expect(writer.packets).toBe(s.packets.length);
+      expect(Buffer.compare(readFileSync(output), Buffer.from(bytes))).toBe(0);
+    }
+  });
+
+  it('is refused by a pcapng writer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'toa-inplace-'));
+    const writer = createCaptureWriter(join(dir, 'x.pcapng'), { format: 'pcapng', interfaces: [{ linkType: 1 }] });
+    expect(() => writer.writeRecordBytes(new Uint8Array(16), 0, 16)).toThrow(/pcap records/);
+    writer.abort();
+  });
+});
