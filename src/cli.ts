@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CaptureError, CliError, CodecError } from './codec/errors.js';
-import { registerCommands } from './commands/index.js';
+import { commandNamed, registerCommands } from './commands/index.js';
 import { VERSION } from './version.js';
 
 export interface Io {
@@ -12,7 +12,8 @@ export interface Io {
   stderr: NodeJS.WritableStream;
 }
 
-export function buildProgram(io: Io): Command {
+/** The program with the command `argv` names registered (every command when it names none). */
+export async function buildProgram(io: Io, argv: readonly string[] = []): Promise<Command> {
   const program = new Command();
   program
     .name('toa')
@@ -28,7 +29,7 @@ export function buildProgram(io: Io): Command {
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride();
-  registerCommands(program, io);
+  await registerCommands(program, io, commandNamed(argv));
   program.commands.forEach((c) => c.exitOverride());
   program.addHelpText(
     'after',
@@ -58,7 +59,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     if (isEpipe(e)) process.exit(0);
   };
   if (io.stdout === process.stdout) process.stdout.on('error', onStdoutError);
-  const program = buildProgram(io);
+  const program = await buildProgram(io, argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { buildProgram, main } from '../../src/cli.js';
 
 const sink = () => new PassThrough();
-const hasInject = buildProgram({ stdout: sink(), stderr: sink() }).commands.some((c) => c.name() === 'inject-toa');
+const hasInject = (await buildProgram({ stdout: sink(), stderr: sink() })).commands.some((c) => c.name() === 'inject-toa');
 if (!hasInject) console.warn('SKIPPED: craft/inject-toa equality: the inject-toa command is not registered yet');
 
 async function run(argv: string[]): Promise<{ code: number; err: string }> {
