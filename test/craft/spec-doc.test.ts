@@ -27,4 +27,13 @@ describe('docs/craft-spec.md', () => {
       }
     }
   });
+
+  it("README's example is a valid spec: two legs on VLAN 100, a TCP and three UDP connections", () => {
+    const text = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
+    const json = /```json\n([\s\S]*?)```/.exec(text)![1]!;
+    const spec = validateSpec(JSON.parse(json));
+    const c = craft(spec, 'x.pcapng');
+    expect(c.interfaces.map((i) => i.linkType)).toEqual([LINKTYPE.ETHERNET, LINKTYPE.ETHERNET]);
+    expect(c.packets.length).toBeGreaterThan(20);
+  });
 });
