@@ -7,7 +7,7 @@
  * but a capture examined on another machine should read the same everywhere.
  */
 import type { ChalkInstance } from 'chalk';
-import type { ByteWriter } from './writer.js';
+import { AsciiWords, type ByteWriter, paddedRoom, putPadded, putWords } from './writer.js';
 import type { Carrier } from '../carriers/index.js';
 import { formatEndpoint } from '../codec/addr.js';
 import { readU16 } from '../codec/bytes.js';
@@ -103,30 +103,33 @@ export function calendarDate(seconds: number): string {
 
 /**
  * Formats packet timestamps with a one-entry cache of the whole-second prefix (consecutive
- * packets mostly share the second). `nanoseconds` selects 9 fraction digits instead of 6.
+ * packets mostly share the second), kept as text and as bytes. `nanoseconds` selects 9 fraction
+ * digits instead of 6.
  */
 export class TimestampFormatter {
   private lastSeconds = NaN;
   private lastPrefix = '';
+  private prefixWords = new AsciiWords('');
   constructor(private readonly withDate: boolean) {}
 
+  private second(seconds: number): void {
+    this.lastSeconds = seconds;
+    this.lastPrefix = (this.withDate ? calendarDate(seconds) + ' ' : '') + timeOfDay(seconds) + '.';
+    this.prefixWords = new AsciiWords(this.lastPrefix);
+  }
+
   format(seconds: number, nanos: number, nanoseconds: boolean): string {
-    if (seconds !== this.lastSeconds) {
-      this.lastSeconds = seconds;
-      this.lastPrefix = (this.withDate ? calendarDate(seconds) + ' ' : '') + timeOfDay(seconds) + '.';
-    }
+    if (seconds !== this.lastSeconds) this.second(seconds);
     return this.lastPrefix + (nanoseconds ? padDigits(nanos, 9) : padDigits(Math.floor(nanos / 1000), 6));
   }
 
   /** Append the timestamp to `w` (no string per packet when the second repeats). */
   write(w: ByteWriter, seconds: number, nanos: number, nanoseconds: boolean): void {
-    if (seconds !== this.lastSeconds) {
-      this.lastSeconds = seconds;
-      this.lastPrefix = (this.withDate ? calendarDate(seconds) + ' ' : '') + timeOfDay(seconds) + '.';
-    }
-    w.text(this.lastPrefix);
-    if (nanoseconds) w.padded(nanos, 9);
-    else w.padded(Math.floor(nanos / 1000), 6);
+    if (seconds !== this.lastSeconds) this.second(seconds);
+    const prefix = this.prefixWords;
+    const v = w.at(prefix.room + paddedRoom(9));
+    const p = putWords(v, w.position, prefix);
+    w.position = nanoseconds ? putPadded(v, p, nanos, 9) : putPadded(v, p, Math.floor(nanos / 1000), 6);
   }
 }
 

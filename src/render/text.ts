@@ -27,8 +27,8 @@ import { IPPROTO } from '../codec/ipproto.js';
 import { ETHERNET, ETHERTYPE, SLL, isSupportedLinkType, sllPacketTypeName } from '../codec/link.js';
 import { LINKTYPE } from '../codec/linktype.js';
 import { TCP_FLAG, TCP_OPTION } from '../codec/tcp.js';
-import { TCP_OPTION_LENGTH, TCP_OPTION_WALK, TFO_EXPERIMENT_ID, TcpOptionCursor, tcpOptionName } from '../codec/tcp-options.js';
-import { ByteWriter, ascii } from './writer.js';
+import { TCP_OPTION_LENGTH, TFO_EXPERIMENT_ID, tcpOptionName } from '../codec/tcp-options.js';
+import { AsciiWords, ByteWriter, putIpv4, putU32, putWords } from './writer.js';
 import {
   PLAIN_STYLES,
   type Styles,
@@ -69,26 +69,26 @@ export interface TextOptions {
   styles?: Styles;
 }
 
-/** Constant line fragments, encoded once (written with ByteWriter.bytes). */
-const T_ARROW = ascii(' > ');
-const T_ECR = ascii(' ecr ');
-const T_ACK = ascii(', ack ');
-const T_LENGTH = ascii(', length ');
-const T_OPTIONS = ascii(', options [');
-const T_SEQ = ascii(', seq ');
-const T_URG = ascii(', urg ');
-const T_WIN = ascii(', win ');
-const T_COLON = ascii(': ');
-const T_TS_VAL = ascii('TS val ');
-const T_UDP_LENGTH = ascii('UDP, length ');
-const T_MSS = ascii('mss ');
-const T_NOP = ascii('nop');
-const T_SACK_OK = ascii('sackOK');
-const T_WSCALE = ascii('wscale ');
-const T_IP = ascii('IP ');
-const T_IP6 = ascii('IP6 ');
+/** Constant line fragments, encoded once (written with putWords, or ByteWriter.bytes of `.bytes`). */
+const T_ARROW = new AsciiWords(' > ');
+const T_ECR = new AsciiWords(' ecr ');
+const T_ACK = new AsciiWords(', ack ');
+const T_LENGTH = new AsciiWords(', length ');
+const T_OPTIONS = new AsciiWords(', options [');
+const T_SEQ = new AsciiWords(', seq ');
+const T_URG = new AsciiWords(', urg ');
+const T_WIN = new AsciiWords(', win ');
+const T_COLON = new AsciiWords(': ');
+const T_TS_VAL = new AsciiWords('TS val ');
+const T_UDP_LENGTH = new AsciiWords('UDP, length ');
+const T_MSS = new AsciiWords('mss ');
+const T_NOP = new AsciiWords('nop');
+const T_SACK_OK = new AsciiWords('sackOK');
+const T_WSCALE = new AsciiWords('wscale ');
+const T_IP = new AsciiWords('IP ');
+const T_IP6 = new AsciiWords('IP6 ');
 /** `Flags [...]` per TCP flag byte. */
-const T_FLAGS: readonly Uint8Array[] = TCP_FLAG_TEXT.map((t) => ascii('Flags [' + t + ']'));
+const T_FLAGS: readonly AsciiWords[] = TCP_FLAG_TEXT.map((t) => new AsciiWords('Flags [' + t + ']'));
 
 const MPTCP_SUBTYPES = ['capable', 'join', 'dss', 'add-addr', 'rem-addr', 'prio', 'fail', 'fast-close', 'tcprst'];
 
@@ -159,6 +159,25 @@ export function tcpOptionText(data: Uint8Array, offset: number, length: number):
   }
 }
 
+/** Room (ByteWriter.at) for the fixed TCP fields: `Flags [..]`, seq a:b, ack, win, urg. */
+const TCP_FIXED_ROOM = 176;
+/** Room for `, length N`. */
+const TCP_LENGTH_ROOM = 32;
+/** Room for one well-known option and its comma. */
+const OPTION_ROOM = 64;
+/** Room for `A.B.C.D.PORT > A.B.C.D.PORT: `. */
+const ENDPOINTS_ROOM = 96;
+
+/** The 32-bit big-endian field at `offset` as an int32 (putU32 prints it unsigned). */
+function readI32(data: Uint8Array, offset: number): number {
+  return (data[offset]! << 24) | (data[offset + 1]! << 16) | (data[offset + 2]! << 8) | data[offset + 3]!;
+}
+
+/** Whether `tags` would return anything for the (inner) packet `d`. */
+function hasTags(d: Dissection, ins: PacketInspector): boolean {
+  return d.ipChecksum === 'bad' || d.l4Checksum === 'bad' || d.truncated || d.warningCount !== 0 || d.warningsDropped > 0 || ins.notes.length !== 0;
+}
+
 function findCarrier(carriers: readonly Carrier[], where: Carrier['carrier'], offset: number): Carrier | null {
   for (let i = 0; i < carriers.length; i++) {
     const c = carriers[i]!;
@@ -168,11 +187,10 @@ function findCarrier(carriers: readonly Carrier[], where: Carrier['carrier'], of
 }
 
 /**
- * Renders packets as tcpdump-style lines. One instance per output; not reentrant (it keeps an
- * option cursor and a timestamp cache).
+ * Renders packets as tcpdump-style lines. One instance per output; not reentrant (it keeps a
+ * timestamp cache and a scratch writer).
  */
 export class TextRenderer {
-  private readonly cursor = new TcpOptionCursor();
   private readonly times: TimestampFormatter;
   private readonly styles: Styles;
   private readonly link: boolean;
@@ -217,8 +235,7 @@ export class TextRenderer {
     } else {
       this.writeNetwork(w, data, d, ins);
     }
-    const tags = this.tags(data, d, ins, false);
-    if (tags !== '') w.text(tags);
+    if (hasTags(d, ins)) w.text(this.tags(data, d, ins, false));
     w.byte(10);
   }
 
@@ -256,7 +273,7 @@ export class TextRenderer {
       w.text(this.nonIpText(data, d));
       return;
     }
-    w.bytes(d.ipVersion === 4 ? T_IP : T_IP6);
+    w.position = putWords(w.at(8), w.position, d.ipVersion === 4 ? T_IP : T_IP6);
     const carriers = ins.carriers;
     if (carriers.length > 0 || d.oppOffset >= 0) {
       let ipCarriers = '';
@@ -273,20 +290,35 @@ export class TextRenderer {
     }
     const protocol = d.transportProtocol;
     const hasPorts = d.sourcePort >= 0 && (protocol === IPPROTO.TCP || protocol === IPPROTO.UDP);
-    if (d.ipAddressLength === 4) w.ipv4(data, d.ipSourceOffset);
-    else w.text(formatIpv6(data, d.ipSourceOffset));
-    if (hasPorts) {
-      w.byte(46);
-      w.uint(d.sourcePort);
+    if (d.ipAddressLength === 4) {
+      // `A.B.C.D[.PORT] > A.B.C.D[.PORT]: ` in one stretch
+      const v = w.at(ENDPOINTS_ROOM);
+      let q = putIpv4(v, w.position, data, d.ipSourceOffset);
+      if (hasPorts) {
+        v.setUint8(q++, 46);
+        q = putU32(v, q, d.sourcePort);
+      }
+      q = putWords(v, q, T_ARROW);
+      q = putIpv4(v, q, data, d.ipDestinationOffset);
+      if (hasPorts) {
+        v.setUint8(q++, 46);
+        q = putU32(v, q, d.destinationPort);
+      }
+      w.position = putWords(v, q, T_COLON);
+    } else {
+      w.text(formatIpv6(data, d.ipSourceOffset));
+      if (hasPorts) {
+        w.byte(46);
+        w.uint(d.sourcePort);
+      }
+      w.bytes(T_ARROW.bytes);
+      w.text(formatIpv6(data, d.ipDestinationOffset));
+      if (hasPorts) {
+        w.byte(46);
+        w.uint(d.destinationPort);
+      }
+      w.bytes(T_COLON.bytes);
     }
-    w.bytes(T_ARROW);
-    if (d.ipAddressLength === 4) w.ipv4(data, d.ipDestinationOffset);
-    else w.text(formatIpv6(data, d.ipDestinationOffset));
-    if (hasPorts) {
-      w.byte(46);
-      w.uint(d.destinationPort);
-    }
-    w.bytes(T_COLON);
     if (d.isLaterFragment) {
       w.text(ipProtocolName(protocol));
     } else if (protocol === IPPROTO.TCP) {
@@ -295,7 +327,7 @@ export class TextRenderer {
     } else if (protocol === IPPROTO.UDP) {
       if (d.l4Offset < 0) w.text('udp');
       else {
-        w.bytes(T_UDP_LENGTH);
+        w.bytes(T_UDP_LENGTH.bytes);
         w.uint(d.udpLength >= 8 ? d.udpLength - 8 : d.payloadLengthOnWire);
         if (carriers.length > 0) w.text(this.payloadCarriers(ins));
       }
@@ -328,35 +360,41 @@ export class TextRenderer {
 
   private writeTcp(w: ByteWriter, data: Uint8Array, d: Dissection, ins: PacketInspector): void {
     const flags = d.tcpFlags;
-    w.bytes(T_FLAGS[flags]!);
     const known = d.reached >= DISSECT_LAYER.PAYLOAD;
     const length = known ? d.payloadLengthOnWire : 0;
+    // flags, seq, ack, win, urg: at most TCP_FIXED_ROOM bytes
+    const v = w.at(TCP_FIXED_ROOM);
+    let q = putWords(v, w.position, T_FLAGS[flags]!);
+    // uint32 fields are passed as int32 (`| 0`): no boxed number per call
+    const sequence = d.sequenceNumber | 0;
     if (length > 0 || (flags & (TCP_FLAG.SYN | TCP_FLAG.FIN | TCP_FLAG.RST)) !== 0) {
-      w.bytes(T_SEQ);
-      w.uint(d.sequenceNumber);
+      q = putWords(v, q, T_SEQ);
+      q = putU32(v, q, sequence);
       if (length > 0) {
-        w.byte(58);
-        w.uint((d.sequenceNumber + length) >>> 0);
+        v.setUint8(q++, 58);
+        q = putU32(v, q, (sequence + length) | 0);
       }
     }
     if ((flags & TCP_FLAG.ACK) !== 0) {
-      w.bytes(T_ACK);
-      w.uint(d.acknowledgmentNumber);
+      q = putWords(v, q, T_ACK);
+      q = putU32(v, q, d.acknowledgmentNumber | 0);
     }
-    w.bytes(T_WIN);
-    w.uint(d.windowSize);
+    q = putWords(v, q, T_WIN);
+    q = putU32(v, q, d.windowSize);
     if ((flags & TCP_FLAG.URG) !== 0) {
-      w.bytes(T_URG);
-      w.uint(d.urgentPointer);
+      q = putWords(v, q, T_URG);
+      q = putU32(v, q, d.urgentPointer);
     }
     if (d.tcpOptionsOffset >= 0) {
-      w.bytes(T_OPTIONS);
+      w.position = putWords(v, q, T_OPTIONS);
       this.writeOptions(w, data, d.tcpOptionsOffset, d.tcpOptionsOffset + d.tcpOptionsLength, ins.carriers);
       w.byte(93);
+    } else {
+      w.position = q;
     }
     if (known) {
-      w.bytes(T_LENGTH);
-      w.uint(length);
+      const lv = w.at(TCP_LENGTH_ROOM);
+      w.position = putU32(lv, putWords(lv, w.position, T_LENGTH), length);
       if (ins.carriers.length > 0) w.text(this.payloadCarriers(ins));
     }
   }
@@ -368,39 +406,53 @@ export class TextRenderer {
     return this.scratch.takeFrom(0);
   }
 
+  /**
+   * The options in [start, end), walked as TcpOptionCursor walks them (NOP and EOL one byte, the
+   * walk stops after EOL or at a length below 2 / an overrun, which adds `[bad opt]`).
+   */
   private writeOptions(w: ByteWriter, data: Uint8Array, start: number, end: number, carriers: readonly Carrier[]): void {
-    const cursor = this.cursor.reset(data, start, end);
-    let first = true;
-    while (cursor.next()) {
-      const at = cursor.offset;
-      if (!first) w.byte(44);
-      first = false;
-      const c = carriers.length > 0 && cursor.length > 1 ? findCarrier(carriers, 'tcp-option', at) : null;
-      if (c !== null) {
-        w.text(this.styles.carrier(carrierText(c)));
-        continue;
+    if (!(end <= data.length)) end = data.length;
+    if (!(start >= 0)) start = 0;
+    let at = start;
+    let bad = false;
+    while (at < end) {
+      const kind = data[at]!;
+      let length = 1;
+      if (kind !== TCP_OPTION.EOL && kind !== TCP_OPTION.NOP) {
+        length = at + 1 < end ? data[at + 1]! : 0;
+        if (length < 2 || at + length > end) {
+          bad = true;
+          break;
+        }
       }
-      const kind = cursor.kind;
-      const length = cursor.length;
-      if (kind === TCP_OPTION.NOP) w.bytes(T_NOP);
-      else if (kind === TCP_OPTION.TIMESTAMP && length === TCP_OPTION_LENGTH.TIMESTAMP) {
-        w.bytes(T_TS_VAL);
-        w.uint(readU32(data, at + 2));
-        w.bytes(T_ECR);
-        w.uint(readU32(data, at + 6));
+      const v = w.at(OPTION_ROOM);
+      let q = w.position;
+      if (at !== start) v.setUint8(q++, 44);
+      const c = carriers.length > 0 && length > 1 ? findCarrier(carriers, 'tcp-option', at) : null;
+      if (c !== null) {
+        w.position = q;
+        w.text(this.styles.carrier(carrierText(c)));
+      } else if (kind === TCP_OPTION.NOP) {
+        w.position = putWords(v, q, T_NOP);
+      } else if (kind === TCP_OPTION.TIMESTAMP && length === TCP_OPTION_LENGTH.TIMESTAMP) {
+        q = putWords(v, q, T_TS_VAL);
+        q = putU32(v, q, readI32(data, at + 2));
+        q = putWords(v, q, T_ECR);
+        w.position = putU32(v, q, readI32(data, at + 6));
       } else if (kind === TCP_OPTION.MSS && length === TCP_OPTION_LENGTH.MSS) {
-        w.bytes(T_MSS);
-        w.uint(readU16(data, at + 2));
+        w.position = putU32(v, putWords(v, q, T_MSS), readU16(data, at + 2));
       } else if (kind === TCP_OPTION.WSCALE && length === TCP_OPTION_LENGTH.WSCALE) {
-        w.bytes(T_WSCALE);
-        w.uint(data[at + 2]!);
+        w.position = putU32(v, putWords(v, q, T_WSCALE), data[at + 2]!);
       } else if (kind === TCP_OPTION.SACK_PERMITTED && length === TCP_OPTION_LENGTH.SACK_PERMITTED) {
-        w.bytes(T_SACK_OK);
+        w.position = putWords(v, q, T_SACK_OK);
       } else {
+        w.position = q;
         w.text(tcpOptionText(data, at, length));
       }
+      at += length;
+      if (kind === TCP_OPTION.EOL) break;
     }
-    if (cursor.status !== TCP_OPTION_WALK.OK) w.text(first ? '[bad opt]' : ',[bad opt]');
+    if (bad) w.text(at === start ? '[bad opt]' : ',[bad opt]');
   }
 
   /** `: proxy-v1 ...` for carriers at the start of the payload. */

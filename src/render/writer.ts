@@ -9,22 +9,149 @@
 
 const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
-/** "00".."99" as 200 ASCII bytes: two digits per table step. */
-const DIGIT_PAIRS = new Uint8Array(200);
-for (let i = 0; i < 100; i++) {
-  DIGIT_PAIRS[2 * i] = 48 + Math.floor(i / 10);
-  DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10);
-}
-
-/** For each byte value v: at 4v the digit count, then up to 3 ASCII digits. */
-const OCTET_DIGITS = new Uint8Array(256 * 4);
-for (let v = 0; v < 256; v++) {
-  const digits = String(v);
-  OCTET_DIGITS[4 * v] = digits.length;
-  for (let i = 0; i < digits.length; i++) OCTET_DIGITS[4 * v + 1 + i] = digits.charCodeAt(i);
-}
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/*
+ * Positional writers for the hot paths. Each writes at `p` through a DataView of the writer's buffer
+ * (ByteWriter.view) and returns the position after what it wrote, so a renderer keeps the position in
+ * a local variable. They store whole 4- or 8-byte words, so they may also write up to 7 bytes past
+ * the returned position: the caller reserves the documented room first (ByteWriter.reserve), stores
+ * the final position back into the writer, and later writes overwrite those bytes (nothing past
+ * `position` is ever output).
+ */
+
+/** Four digits of 0..9999, zero-padded, as a little-endian word. */
+const PADDED4 = new Uint32Array(10000);
+/** The digits of 0..9999 without leading zeros, left-aligned in a little-endian word. */
+const LEFT4 = new Uint32Array(10000);
+/** Digit count of 0..9999. */
+const DIGITS4 = new Uint8Array(10000);
+for (let v = 0; v < 10000; v++) {
+  const plain = String(v);
+  const padded = '0000'.substring(plain.length) + plain;
+  let word = 0;
+  let left = 0;
+  for (let i = 0; i < 4; i++) word |= padded.charCodeAt(i) << (8 * i);
+  for (let i = 0; i < plain.length; i++) left |= plain.charCodeAt(i) << (8 * i);
+  PADDED4[v] = word >>> 0;
+  LEFT4[v] = left >>> 0;
+  DIGITS4[v] = plain.length;
+}
+
+/** Room putU32 needs after `p` (10 digits and the rest of a word). */
+export const U32_ROOM = 16;
+
+/**
+ * The decimal digits of the 32-bit value `x >>> 0`. Pass uint32 values as they are or as `x | 0`
+ * (an int32 argument crosses a call without a boxed number).
+ */
+export function putU32(v: DataView, p: number, x: number): number {
+  const n = x >>> 0;
+  if (n < 10000) {
+    v.setUint32(p, LEFT4[n]!, true);
+    return p + DIGITS4[n]!;
+  }
+  if (n < 100000000) {
+    const high = (n / 10000) >>> 0;
+    v.setUint32(p, LEFT4[high]!, true);
+    p += DIGITS4[high]!;
+    v.setUint32(p, PADDED4[n - high * 10000]!, true);
+    return p + 4;
+  }
+  const high = (n / 100000000) >>> 0;
+  const low = n - high * 100000000;
+  const middle = (low / 10000) >>> 0;
+  v.setUint32(p, LEFT4[high]!, true);
+  p += DIGITS4[high]!;
+  v.setUint32(p, PADDED4[middle]!, true);
+  v.setUint32(p + 4, PADDED4[low - middle * 10000]!, true);
+  return p + 8;
+}
+
+/** Room putPadded needs after `p` for `width` digits. */
+export function paddedRoom(width: number): number {
+  return width + 8;
+}
+
+/** Exactly `width` digits of `n` (its last `width` digits when larger), as ByteWriter.padded writes them. */
+export function putPadded(v: DataView, p: number, n: number, width: number): number {
+  if (width === 6 && n >= 0 && n < 1000000 && (n | 0) === n) {
+    const high = (n / 10000) | 0;
+    const low = n - high * 10000;
+    v.setUint16(p, PADDED4[high]! >>> 16, true);
+    v.setUint32(p + 2, PADDED4[low]!, true);
+    return p + 6;
+  }
+  if (width === 9 && n >= 0 && n < 1000000000 && (n | 0) === n) {
+    const high = (n / 100000000) | 0;
+    const rest = n - high * 100000000;
+    const middle = (rest / 10000) | 0;
+    v.setUint8(p, 48 + high);
+    v.setUint32(p + 1, PADDED4[middle]!, true);
+    v.setUint32(p + 5, PADDED4[rest - middle * 10000]!, true);
+    return p + 9;
+  }
+  let e = p + width;
+  for (let i = 0; i < width; i++) {
+    const q = Math.floor(n / 10);
+    v.setUint8(--e, 48 + (n - q * 10));
+    n = q;
+  }
+  return p + width;
+}
+
+/** Per byte value: its digits and a '.', left-aligned in a word (DIGITS4 has the digit count). */
+const OCTET_DOT = new Uint32Array(256);
+for (let v = 0; v < 256; v++) OCTET_DOT[v] = (LEFT4[v]! | (46 << (8 * DIGITS4[v]!))) >>> 0;
+
+/** Room putIpv4 needs after `p`. */
+export const IPV4_ROOM = 20;
+
+/** The dotted quad of data[offset, offset + 4). */
+export function putIpv4(v: DataView, p: number, data: Uint8Array, offset: number): number {
+  let o = data[offset]!;
+  v.setUint32(p, OCTET_DOT[o]!, true);
+  p += DIGITS4[o]! + 1;
+  o = data[offset + 1]!;
+  v.setUint32(p, OCTET_DOT[o]!, true);
+  p += DIGITS4[o]! + 1;
+  o = data[offset + 2]!;
+  v.setUint32(p, OCTET_DOT[o]!, true);
+  p += DIGITS4[o]! + 1;
+  o = data[offset + 3]!;
+  v.setUint32(p, LEFT4[o]!, true);
+  return p + DIGITS4[o]!;
+}
+
+/** Constant ASCII text as zero-padded 8-byte words, copied with one DataView.setFloat64 per word. */
+export class AsciiWords {
+  readonly words: Float64Array;
+  readonly length: number;
+  /** The same text as bytes (for ByteWriter.bytes). */
+  readonly bytes: Uint8Array;
+
+  constructor(text: string) {
+    this.bytes = ascii(text);
+    this.length = text.length;
+    this.words = new Float64Array((text.length + 7) >>> 3);
+    // ASCII bytes never make a NaN (its top byte would be 0x7f/0xff followed by 0xf0 or more), and
+    // a word is only moved, never computed with: every bit pattern goes through unchanged
+    new Uint8Array(this.words.buffer).set(this.bytes);
+  }
+
+  /** Room putWords needs after `p` for this text. */
+  get room(): number {
+    return this.words.length * 8;
+  }
+}
+
+/** Copy `t` to `p`. */
+export function putWords(v: DataView, p: number, t: AsciiWords): number {
+  const words = t.words;
+  for (let i = 0; i < words.length; i++) v.setFloat64(p + 8 * i, words[i]!, true);
+  return p + t.length;
+}
 
 /** The bytes of an ASCII string, for constant text written with ByteWriter.bytes. */
 export function ascii(s: string): Uint8Array {
@@ -40,9 +167,18 @@ export function ascii(s: string): Uint8Array {
 export class ByteWriter {
   buffer: Uint8Array;
   position = 0;
+  /** A DataView of `buffer` (replaced with it), for the positional writers (putU32, putWords, ...). */
+  view: DataView;
 
   constructor(initialBytes = 1024 * 1024) {
     this.buffer = new Uint8Array(initialBytes);
+    this.view = new DataView(this.buffer.buffer);
+  }
+
+  /** Make room for `n` bytes after `position` and return `view` (for the positional writers). */
+  at(n: number): DataView {
+    if (this.position + n > this.buffer.length) this.reserve(n);
+    return this.view;
   }
 
   /** Make room for `n` more bytes (growing the buffer). */
@@ -53,6 +189,7 @@ export class ByteWriter {
     const bigger = new Uint8Array(size);
     bigger.set(this.buffer.subarray(0, this.position));
     this.buffer = bigger;
+    this.view = new DataView(bigger.buffer);
   }
 
   /** Append a string (ASCII fast path; UTF-8 for anything else). */
@@ -103,9 +240,8 @@ export class ByteWriter {
 
   /** Append a non-negative integer in decimal (exact up to 2^53); anything else is written as String(n). */
   uint(n: number): void {
-    if (n < 100000000 && n >= 0 && (n | 0) === n) {
-      if (this.position + 8 > this.buffer.length) this.reserve(8);
-      this.below1e8(n);
+    if (n <= 0xffffffff && n >= 0 && n >>> 0 === n) {
+      this.position = putU32(this.at(U32_ROOM), this.position, n);
       return;
     }
     if (!(n >= 0) || n !== Math.floor(n) || n > Number.MAX_SAFE_INTEGER) {
@@ -113,65 +249,10 @@ export class ByteWriter {
       this.text(String(n));
       return;
     }
-    // 10^8 ≤ n < 2^53: the leading part (at most 8 digits), then exactly 8 digits
-    if (this.position + 16 > this.buffer.length) this.reserve(16);
+    // 2^32 ≤ n ≤ 2^53: the leading part (below 2^32), then exactly 8 digits
+    const v = this.at(U32_ROOM + paddedRoom(8));
     const high = Math.floor(n / 100000000);
-    const low = n - high * 100000000;
-    this.below1e8(high);
-    const lowHigh = (low / 10000) | 0;
-    const p = this.position;
-    this.fourDigits(lowHigh, p);
-    this.fourDigits(low - lowHigh * 10000, p + 4);
-    this.position = p + 8;
-  }
-
-  /** Digits of an integer 0 ≤ n < 10^8 (capacity already reserved). */
-  private below1e8(n: number): void {
-    if (n < 10000) {
-      this.below1e4(n);
-      return;
-    }
-    const high = (n / 10000) | 0;
-    this.below1e4(high);
-    this.fourDigits(n - high * 10000, this.position);
-    this.position += 4;
-  }
-
-  /** Digits of an integer 0 ≤ n < 10^4 (capacity already reserved). */
-  private below1e4(n: number): void {
-    const b = this.buffer;
-    const p = this.position;
-    if (n < 10) {
-      b[p] = 48 + n;
-      this.position = p + 1;
-    } else if (n < 100) {
-      const r = n << 1;
-      b[p] = DIGIT_PAIRS[r]!;
-      b[p + 1] = DIGIT_PAIRS[r + 1]!;
-      this.position = p + 2;
-    } else if (n < 1000) {
-      const q = (n / 100) | 0;
-      const r = (n - q * 100) << 1;
-      b[p] = 48 + q;
-      b[p + 1] = DIGIT_PAIRS[r]!;
-      b[p + 2] = DIGIT_PAIRS[r + 1]!;
-      this.position = p + 3;
-    } else {
-      this.fourDigits(n, p);
-      this.position = p + 4;
-    }
-  }
-
-  /** Exactly four digits of an integer 0 ≤ n < 10^4 at buffer[p, p+4) (capacity already reserved). */
-  private fourDigits(n: number, p: number): void {
-    const b = this.buffer;
-    const q = (n / 100) | 0;
-    const r = (n - q * 100) << 1;
-    const s = q << 1;
-    b[p] = DIGIT_PAIRS[s]!;
-    b[p + 1] = DIGIT_PAIRS[s + 1]!;
-    b[p + 2] = DIGIT_PAIRS[r]!;
-    b[p + 3] = DIGIT_PAIRS[r + 1]!;
+    this.position = putPadded(v, putU32(v, this.position, high), n - high * 100000000, 8);
   }
 
   /** Append a signed integer in decimal. */
@@ -186,39 +267,12 @@ export class ByteWriter {
 
   /** Append `n` (0 ≤ n < 10^width) left-padded with zeros to `width` digits. */
   padded(n: number, width: number): void {
-    if (this.position + width > this.buffer.length) this.reserve(width);
-    const b = this.buffer;
-    let p = this.position + width;
-    this.position = p;
-    for (let i = 0; i < width; i++) {
-      const q = Math.floor(n / 10);
-      b[--p] = 48 + (n - q * 10);
-      n = q;
-    }
+    this.position = putPadded(this.at(paddedRoom(width)), this.position, n, width);
   }
 
   /** Append the dotted quad of data[offset..offset+4). */
   ipv4(data: Uint8Array, offset: number): void {
-    if (this.position + 15 > this.buffer.length) this.reserve(15);
-    this.octet(data[offset]!);
-    this.buffer[this.position++] = 46;
-    this.octet(data[offset + 1]!);
-    this.buffer[this.position++] = 46;
-    this.octet(data[offset + 2]!);
-    this.buffer[this.position++] = 46;
-    this.octet(data[offset + 3]!);
-  }
-
-  /** Digits of a byte value from OCTET_DIGITS (capacity already reserved). */
-  private octet(v: number): void {
-    const b = this.buffer;
-    let p = this.position;
-    const t = v << 2;
-    const n = OCTET_DIGITS[t]!;
-    b[p++] = OCTET_DIGITS[t + 1]!;
-    if (n > 1) b[p++] = OCTET_DIGITS[t + 2]!;
-    if (n > 2) b[p++] = OCTET_DIGITS[t + 3]!;
-    this.position = p;
+    this.position = putIpv4(this.at(IPV4_ROOM), this.position, data, offset);
   }
 
   /** Append two lower-case hex digits of a byte. */
