@@ -1,12 +1,14 @@
 /**
- * `toa decode --json`: NDJSON, one object per packet, built by string concatenation on the hot
- * path (JSON.stringify is used only for carriers, notes and warning sentences, which are rare).
+ * `toa decode --json`: NDJSON, one object per packet, written as bytes into a ByteWriter from
+ * pre-encoded fragments (JSON.stringify is used only for carriers, notes and warning sentences).
+ * The common packet (Ethernet, IPv4 without options, unfragmented TCP) has a path of its own
+ * whose fragments span several keys, made on first use per value of the fields they hold.
  * The schema is documented in docs/json-schema.md; keys are fixed and always present unless the
  * schema says "when present".
  */
 import type { Carrier, CarrierNote } from '../carriers/index.js';
 import type { PacketInspector } from '../analysis/inspect.js';
-import { readU16, readU32 } from '../codec/bytes.js';
+import { readU16 } from '../codec/bytes.js';
 import type { PacketRecord } from '../codec/capture-types.js';
 import {
   DISSECT_LAYER,
@@ -19,11 +21,12 @@ import { ICMP } from '../codec/icmp.js';
 import { IPPROTO } from '../codec/ipproto.js';
 import { linkTypeName, LINKTYPE } from '../codec/linktype.js';
 import { isSupportedLinkType, sllPacketTypeName } from '../codec/link.js';
-import { TCP_OPTION } from '../codec/tcp.js';
-import { TCP_OPTION_LENGTH, TFO_EXPERIMENT_ID, TcpOptionCursor, TCP_OPTION_WALK, tcpOptionName } from '../codec/tcp-options.js';
 import { OPP } from '../codec/dissect.js';
 import { formatIpv6 } from '../codec/addr.js';
-import { TCP_FLAG_TEXT, carrierLabel, hex16, hexBytes, ipChecksumValues, l4ChecksumValues } from './common.js';
+import { TCP_FLAG_TEXT, hex16, ipChecksumValues, l4ChecksumValues } from './common.js';
+import { JsonCarriersWriter } from './json-carriers.js';
+import { JsonOptionsWriter, optionsCloseText } from './json-options.js';
+import { Fragment, JsonView, isAscii, put, putIpv4, putPaddedNine, putUint } from './json-bytes.js';
 import { ByteWriter, ascii } from './writer.js';
 
 export interface JsonOptions {
@@ -34,12 +37,9 @@ export interface JsonOptions {
 }
 
 /** Constant JSON fragments, encoded once (written with ByteWriter.bytes). */
-const K_CAPTUREDLENGTH = ascii('","capturedLength":');
 const K_DST = ascii('","dst":"');
 const K_FLAGBITS = ascii('","flagBits":');
 const K_PROTOCOL = ascii('","protocol":');
-const K_INDEX = ascii('"index":');
-const K_QUOTE_END = ascii('"}');
 const K_ACK = ascii(',"ack":');
 const K_CHECKSUMS = ascii(',"checksums":');
 const K_DSTPORT = ascii(',"dstPort":');
@@ -51,121 +51,120 @@ const K_HEX = ascii(',"hex":"');
 const K_ID = ascii(',"id":');
 const K_IP_VERSION = ascii(',"ip":{"version":');
 const K_LENGTH = ascii(',"length":');
-const K_LINKTYPE = ascii(',"linkType":');
-const K_NAME_TS_TSVAL = ascii(',"name":"TS","tsval":');
-const K_NAME_MSS_MSS = ascii(',"name":"mss","mss":');
-const K_NAME_NOP = ascii(',"name":"nop"}');
-const K_NAME_WSCALE_SHIFT = ascii(',"name":"wscale","shift":');
 const K_NOTES = ascii(',"notes":');
-const K_OPTIONS = ascii(',"options":');
 const K_OPTIONS_HEX = ascii(',"options":"');
-const K_ORIGINALLENGTH = ascii(',"originalLength":');
 const K_OUTER_CHECKSUMS = ascii(',"outer":{"checksums":');
 const K_PAYLOADLENGTH = ascii(',"payloadLength":');
 const K_SEQ = ascii(',"seq":');
 const K_SRC = ascii(',"src":"');
 const K_TCP_SRCPORT = ascii(',"tcp":{"srcPort":');
-const K_TIMESTAMP = ascii(',"timestamp":"');
 const K_TOA = ascii(',"toa":');
 const K_TOS = ascii(',"tos":');
 const K_TOTALLENGTH = ascii(',"totalLength":');
 const K_TRUNCATED_TRUE = ascii(',"truncated":true');
-const K_TSECR = ascii(',"tsecr":');
 const K_TTL = ascii(',"ttl":');
 const K_UDP_SRCPORT = ascii(',"udp":{"srcPort":');
 const K_URGENT = ascii(',"urgent":');
 const K_VLANS = ascii(',"vlans":[');
 const K_WARNINGS = ascii(',"warnings":');
 const K_WINDOW = ascii(',"window":');
-const K_EMPTY_ARRAY = ascii('[]');
 const K_NULL = ascii('null');
 const K_IP_OK_L4_OK = ascii('{"ip":"ok","l4":"ok"}');
 const K_END_LINE = ascii('}\n');
 const K_LINK_EN10MB = ascii(',"link":{"name":"EN10MB"');
-const K_FLAGS_DF = ascii(',"flags":"DF"');
 /** The whole tail of a packet with no carrier, no note, good checksums and no warning. */
-const K_CLEAN_TAIL = ascii(',"toa":[],"notes":[],"checksums":{"ip":"ok","l4":"ok"},"warnings":[]');
+const CLEAN_TAIL = ',"toa":[],"notes":[],"checksums":{"ip":"ok","l4":"ok"},"warnings":[]';
+const K_CLEAN_TAIL = ascii(CLEAN_TAIL);
 /** TCP_FLAG_TEXT as bytes, per flag byte. */
 const TCP_FLAG_BYTES: readonly Uint8Array[] = TCP_FLAG_TEXT.map(ascii);
 
-const MPTCP_SUBTYPES = ['capable', 'join', 'dss', 'add-addr', 'rem-addr', 'prio', 'fail', 'fast-close', 'tcprst'];
-
-function findCarrier(carriers: readonly Carrier[], offset: number): Carrier | null {
-  for (let i = 0; i < carriers.length; i++) {
-    const c = carriers[i]!;
-    if (c.offset === offset && c.carrier === 'tcp-option') return c;
-  }
-  return null;
+/** IPv4 flags text ("DF", "MF", "R" letters, "" for none) per value of the 3 flag bits. */
+function ipv4FlagsText(flags: number): string {
+  return ((flags & 4) !== 0 ? 'R' : '') + ((flags & 2) !== 0 ? 'DF' : '') + ((flags & 1) !== 0 ? 'MF' : '');
 }
+const IPV4_FLAGS: readonly Uint8Array[] = Array.from({ length: 8 }, (_, f) => ascii(',"flags":"' + ipv4FlagsText(f) + '"'));
+
+// ---- fragments of the common packet (Ethernet, IPv4 without options, unfragmented TCP) ----------
+const F_CAPTUREDLENGTH = new Fragment('","capturedLength":');
+const F_ORIGINALLENGTH = new Fragment(',"originalLength":');
+const F_LINKTYPE = new Fragment(',"linkType":');
+/** From the link object to the source address. */
+const ETH_IP4_SRC = ',"link":{"name":"EN10MB","etherType":2048},"ip":{"version":4,"src":"';
+const F_ETH_IP4_SRC = new Fragment(ETH_IP4_SRC);
+const F_DST = new Fragment('","dst":"');
+/** After the destination address, for IP header length 20: protocol 6 up to the total length's key. */
+const F_TCP4_PROTOCOL = new Fragment('","protocol":6,"headerLength":20,"totalLength":');
+/** Per IPv4 flag bits of an unfragmented packet: the rest of the ip object up to the source port. */
+const TCP4_FLAGS_TO_SRCPORT: readonly Fragment[] = Array.from({ length: 8 }, (_, f) => new Fragment(',"flags":"' + ipv4FlagsText(f) + '","fragmentOffset":0},"tcp":{"srcPort":'));
+const F_DSTPORT = new Fragment(',"dstPort":');
+const F_SEQ = new Fragment(',"seq":');
+const F_ACK = new Fragment(',"ack":');
+/** Per TCP flags byte: `,"flags":"S","flagBits":2,"window":`. */
+const TCP_FLAGS_TO_WINDOW: readonly Fragment[] = TCP_FLAG_TEXT.map((text, bits) => new Fragment(',"flags":"' + text + '","flagBits":' + bits + ',"window":'));
+/** Per TCP header length / 4, with urgent pointer 0: `,"urgent":0,"headerLength":H,"payloadLength":`. */
+const URGENT0_TO_PAYLOAD: readonly Fragment[] = Array.from({ length: 16 }, (_, words) => new Fragment(',"urgent":0,"headerLength":' + words * 4 + ',"payloadLength":'));
+const F_URGENT = new Fragment(',"urgent":');
+/** Per TCP header length / 4: `,"headerLength":H,"payloadLength":`. */
+const HEADER_TO_PAYLOAD: readonly Fragment[] = Array.from({ length: 16 }, (_, words) => new Fragment(',"headerLength":' + words * 4 + ',"payloadLength":'));
+/** Per options-array state: close the array and the tcp object, the clean tail and the end of line. */
+const CLEAN_LINE_END: readonly Fragment[] = [0, 1, 2].map((state) => new Fragment(optionsCloseText(state, '}' + CLEAN_TAIL + '}\n')));
+
+/** Capture lengths below this (equal to the original length) get a cached fragment. */
+const CACHED_LENGTHS = 65536;
+const utf8 = new TextEncoder();
 
 /** JSON checksum verdict: 'ok' | 'bad' | 'unverified', null when the header carries no checksum. */
 function verdict(v: ChecksumVerdict): string {
   return v === 'none' ? 'null' : '"' + v + '"';
 }
 
-/** The typed fields (with a leading comma) of one walked TCP option. */
-export function tcpOptionJsonFields(data: Uint8Array, offset: number, length: number): string {
-  const kind = data[offset]!;
-  const p = offset + 2;
-  const end = offset + length;
-  switch (kind) {
-    case TCP_OPTION.EOL:
-    case TCP_OPTION.NOP:
-      return '';
-    case TCP_OPTION.MSS:
-      return length === TCP_OPTION_LENGTH.MSS ? ',"mss":' + readU16(data, p) : ',"invalid":true';
-    case TCP_OPTION.WSCALE:
-      return length === TCP_OPTION_LENGTH.WSCALE ? ',"shift":' + data[p]! : ',"invalid":true';
-    case TCP_OPTION.SACK_PERMITTED:
-      return length === TCP_OPTION_LENGTH.SACK_PERMITTED ? '' : ',"invalid":true';
-    case TCP_OPTION.SACK: {
-      if ((length - TCP_OPTION_LENGTH.SACK_BASE) % TCP_OPTION_LENGTH.SACK_BLOCK !== 0) return ',"invalid":true';
-      let s = ',"blocks":[';
-      for (let q = p; q < end; q += TCP_OPTION_LENGTH.SACK_BLOCK) s += (q === p ? '[' : ',[') + readU32(data, q) + ',' + readU32(data, q + 4) + ']';
-      return s + ']';
-    }
-    case TCP_OPTION.TIMESTAMP:
-      return length === TCP_OPTION_LENGTH.TIMESTAMP ? ',"tsval":' + readU32(data, p) + ',"tsecr":' + readU32(data, p + 4) : ',"invalid":true';
-    case TCP_OPTION.MD5:
-      return length === TCP_OPTION_LENGTH.MD5 ? ',"digest":"' + hexBytes(data, p, end) + '"' : ',"invalid":true';
-    case TCP_OPTION.USER_TIMEOUT: {
-      if (length !== TCP_OPTION_LENGTH.USER_TIMEOUT) return ',"invalid":true,"data":"' + hexBytes(data, p, end) + '"';
-      const word = readU16(data, p);
-      return ',"timeout":' + (word & 0x7fff) + ',"granularity":"' + (word & 0x8000 ? 'minutes' : 'seconds') + '"';
-    }
-    case TCP_OPTION.MPTCP:
-      return length >= 3 ? ',"subtype":"' + (MPTCP_SUBTYPES[data[p]! >>> 4] ?? String(data[p]! >>> 4)) + '","data":"' + hexBytes(data, p, end) + '"' : ',"invalid":true';
-    case TCP_OPTION.FAST_OPEN:
-      return ',"cookie":"' + hexBytes(data, p, end) + '"';
-    case TCP_OPTION.EXP1:
-    case TCP_OPTION.EXP2: {
-      if (length < 4) return ',"data":"' + hexBytes(data, p, end) + '"';
-      const exid = readU16(data, p);
-      if (kind === TCP_OPTION.EXP2 && exid === TFO_EXPERIMENT_ID) return ',"exid":' + exid + ',"cookie":"' + hexBytes(data, p + 2, end) + '"';
-      return ',"exid":' + exid + ',"data":"' + hexBytes(data, p + 2, end) + '"';
-    }
-    default:
-      return ',"data":"' + hexBytes(data, p, end) + '"';
-  }
-}
-
-/** JSON name of a non-carrier option (`tfo` for kind 254 with the Fast Open ExID). */
-function optionName(data: Uint8Array, offset: number, length: number): string {
-  const kind = data[offset]!;
-  if (kind === TCP_OPTION.EXP2 && length >= 4 && readU16(data, offset + 2) === TFO_EXPERIMENT_ID) return 'tfo';
-  return tcpOptionName(kind);
+/** The packet takes JsonRenderer's common path: Ethernet, IPv4 without options, unfragmented, TCP header read whole. */
+function isCommonTcp4(linkType: number, d: Dissection): boolean {
+  return (
+    linkType === LINKTYPE.ETHERNET &&
+    d.encapsulation === ENCAPSULATION.NONE &&
+    d.ipVersion === 4 &&
+    d.ipProtocol === IPPROTO.TCP &&
+    d.transportProtocol === IPPROTO.TCP &&
+    d.reached >= DISSECT_LAYER.PAYLOAD &&
+    d.etherType === 0x0800 &&
+    d.vlanCount === 0 &&
+    d.sllPacketType < 0 &&
+    d.sllInterfaceIndex < 0 &&
+    d.ipAddressLength === 4 &&
+    d.ipv4OptionsOffset < 0 &&
+    !d.isFragment &&
+    d.oppOffset < 0 &&
+    d.l4Offset >= 0
+  );
 }
 
 /** Renders packets as NDJSON lines. One instance per output; not reentrant. */
 export class JsonRenderer {
-  private readonly cursor = new TcpOptionCursor();
+  private readonly options = new JsonOptionsWriter();
+  private readonly carriers = new JsonCarriersWriter();
+  private readonly view = new JsonView();
   private readonly hex: boolean;
-  private readonly filePrefix: string;
+  /** `{"index":`, with `"file":...,` after the brace when there are several input files (UTF-8). */
+  private readonly head: Uint8Array;
+  /** `head` as a Fragment when it is ASCII. */
+  private readonly headFragment: Fragment | null;
   private readonly scratch = new ByteWriter(4096);
+  /** `,"timestamp":"S.` for the seconds of the last packet. */
+  private timestampSeconds = NaN;
+  private timestampHead = new Fragment('');
+  /** `","capturedLength":N,"originalLength":N,"linkType":1` per N of Ethernet frames captured whole. */
+  private readonly ethernetLengths: (Fragment | undefined)[] = new Array<Fragment | undefined>(CACHED_LENGTHS).fill(undefined);
+  /** The same followed by ETH_IP4_SRC, for the common path. */
+  private readonly tcp4Lengths: (Fragment | undefined)[] = new Array<Fragment | undefined>(CACHED_LENGTHS).fill(undefined);
+  /** `,"tos":T,"ttl":L,"id":` per T * 256 + L. */
+  private readonly tosTtl: (Fragment | undefined)[] = new Array<Fragment | undefined>(65536).fill(undefined);
 
   constructor(options: JsonOptions = {}) {
     this.hex = options.hex === true;
-    this.filePrefix = options.file !== undefined ? '"file":' + JSON.stringify(options.file) + ',' : '';
+    const head = '{' + (options.file !== undefined ? '"file":' + JSON.stringify(options.file) + ',' : '') + '"index":';
+    this.head = utf8.encode(head);
+    this.headFragment = isAscii(head) ? new Fragment(head) : null;
   }
 
   /** The NDJSON line for `p` (already inspected into `ins`), ending with '\n' (allocates; for tests). */
@@ -179,46 +178,48 @@ export class JsonRenderer {
   write(w: ByteWriter, p: PacketRecord, ins: PacketInspector): void {
     const d = ins.d;
     const data = p.data;
-    w.byte(123);
-    if (this.filePrefix !== '') w.text(this.filePrefix);
-    w.bytes(K_INDEX);
-    w.uint(p.index);
-    w.bytes(K_TIMESTAMP);
-    w.int(p.timestampSeconds);
-    w.byte(46);
-    w.padded(p.timestampNanos, 9);
-    w.bytes(K_CAPTUREDLENGTH);
-    w.uint(p.capturedLength);
-    w.bytes(K_ORIGINALLENGTH);
-    w.uint(p.originalLength);
-    w.bytes(K_LINKTYPE);
-    w.uint(p.linkType);
-    if (!isSupportedLinkType(p.linkType)) {
-      w.text(',"linkTypeName":"' + linkTypeName(p.linkType) + '","decoded":false,"toa":[],"notes":[],"checksums":{"ip":"unverified","l4":"unverified"},"warnings":[]');
-      if (this.hex) {
-        w.bytes(K_HEX);
-        w.hexBytes(data, 0, data.length);
-        w.byte(34);
-      }
-      w.bytes(K_END_LINE);
+    const linkType = p.linkType;
+    const dv = this.view.at(w, this.head.length);
+    let q = w.position;
+    if (this.headFragment !== null) q = put(dv, q, this.headFragment);
+    else for (let i = 0; i < this.head.length; i++) dv.setUint8(q++, this.head[i]!);
+    q = putUint(dv, q, p.index);
+    const seconds = p.timestampSeconds;
+    if (seconds !== this.timestampSeconds) {
+      this.timestampSeconds = seconds;
+      // String(n) is what ByteWriter.int writes for every number
+      this.timestampHead = new Fragment(',"timestamp":"' + String(seconds) + '.');
+    }
+    q = put(dv, q, this.timestampHead);
+    q = putPaddedNine(dv, q, p.timestampNanos);
+    const captured = p.capturedLength;
+    const common = isCommonTcp4(linkType, d);
+    if (linkType === LINKTYPE.ETHERNET && captured === p.originalLength && captured >= 0 && captured < CACHED_LENGTHS && (captured | 0) === captured) {
+      if (common) q = put(dv, q, this.tcp4Lengths[captured] ?? this.cacheLengths(captured, true));
+      else q = put(dv, q, this.ethernetLengths[captured] ?? this.cacheLengths(captured, false));
+    } else {
+      q = put(dv, q, F_CAPTUREDLENGTH);
+      q = putUint(dv, q, captured);
+      q = put(dv, q, F_ORIGINALLENGTH);
+      q = putUint(dv, q, p.originalLength);
+      q = put(dv, q, F_LINKTYPE);
+      q = putUint(dv, q, linkType);
+      if (common) q = put(dv, q, F_ETH_IP4_SRC);
+    }
+    if (common) {
+      this.writeTcp4(w, dv, q, data, d, ins);
+      return;
+    }
+    w.position = q;
+    if (!isSupportedLinkType(linkType)) {
+      w.text(',"linkTypeName":"' + linkTypeName(linkType) + '","decoded":false,"toa":[],"notes":[],"checksums":{"ip":"unverified","l4":"unverified"},"warnings":[]');
+      this.writeEnd(w, data);
       return;
     }
     const encapsulated = d.encapsulation !== ENCAPSULATION.NONE && d.outer !== null;
-    this.writeLink(w, encapsulated ? d.outer! : d, p.linkType);
+    this.writeLink(w, encapsulated ? d.outer! : d, linkType);
     this.writeLayers(w, data, d, ins);
-    if (ins.carriers.length === 0 && ins.notes.length === 0 && d.ipChecksum === 'ok' && d.l4Checksum === 'ok' && d.warningCount === 0 && !d.truncated) {
-      w.bytes(K_CLEAN_TAIL);
-    } else {
-      w.bytes(K_TOA);
-      w.text(carriersJson(ins.carriers));
-      w.bytes(K_NOTES);
-      w.text(notesJson(ins.notes));
-      w.bytes(K_CHECKSUMS);
-      writeChecksums(w, data, d);
-      w.bytes(K_WARNINGS);
-      w.text(warningsJson(d));
-    }
-    if (d.truncated) w.bytes(K_TRUNCATED_TRUE);
+    writeTail(w, data, d, ins, this.carriers);
     if (encapsulated) {
       const o = d.outer!;
       w.text(',"encapsulation":"' + (d.encapsulation === ENCAPSULATION.VXLAN ? 'vxlan' : 'ip-in-ip') + '"');
@@ -228,12 +229,75 @@ export class JsonRenderer {
       this.writeLayers(w, data, o, null);
       w.byte(125);
     }
+    this.writeEnd(w, data);
+  }
+
+  /** `,"hex":"..."` with -x, then `}` and the newline. */
+  private writeEnd(w: ByteWriter, data: Uint8Array): void {
     if (this.hex) {
       w.bytes(K_HEX);
       w.hexBytes(data, 0, data.length);
       w.byte(34);
     }
     w.bytes(K_END_LINE);
+  }
+
+  private cacheLengths(length: number, common: boolean): Fragment {
+    const text = '","capturedLength":' + length + ',"originalLength":' + length + ',"linkType":' + LINKTYPE.ETHERNET;
+    const f = new Fragment(common ? text + ETH_IP4_SRC : text);
+    if (common) this.tcp4Lengths[length] = f;
+    else this.ethernetLengths[length] = f;
+    return f;
+  }
+
+  private cacheTosTtl(key: number): Fragment {
+    const f = new Fragment(',"tos":' + (key >>> 8) + ',"ttl":' + (key & 0xff) + ',"id":');
+    this.tosTtl[key] = f;
+    return f;
+  }
+
+  /**
+   * From the source address to the end of the line of a packet of the common path (isCommonTcp4),
+   * at `q` of `dv`: the same bytes as writeLink + writeLayers + the tail.
+   */
+  private writeTcp4(w: ByteWriter, dv: DataView, q: number, data: Uint8Array, d: Dissection, ins: PacketInspector): void {
+    q = putIpv4(dv, q, data, d.ipSourceOffset);
+    q = put(dv, q, F_DST);
+    q = putIpv4(dv, q, data, d.ipDestinationOffset);
+    q = put(dv, q, F_TCP4_PROTOCOL);
+    q = putUint(dv, q, readU16(data, d.l3Offset + 2));
+    const tosTtl = (d.trafficClass << 8) | d.hopLimit;
+    q = put(dv, q, this.tosTtl[tosTtl] ?? this.cacheTosTtl(tosTtl));
+    q = putUint(dv, q, d.ipIdentification);
+    q = put(dv, q, TCP4_FLAGS_TO_SRCPORT[d.ipv4Flags]!);
+    q = putUint(dv, q, d.sourcePort);
+    q = put(dv, q, F_DSTPORT);
+    q = putUint(dv, q, d.destinationPort);
+    q = put(dv, q, F_SEQ);
+    q = putUint(dv, q, d.sequenceNumber);
+    q = put(dv, q, F_ACK);
+    q = putUint(dv, q, d.acknowledgmentNumber);
+    q = put(dv, q, TCP_FLAGS_TO_WINDOW[d.tcpFlags]!);
+    q = putUint(dv, q, d.windowSize);
+    if (d.urgentPointer === 0) {
+      q = put(dv, q, URGENT0_TO_PAYLOAD[d.tcpHeaderLength >>> 2]!);
+    } else {
+      q = putUint(dv, put(dv, q, F_URGENT), d.urgentPointer);
+      q = put(dv, q, HEADER_TO_PAYLOAD[d.tcpHeaderLength >>> 2]!);
+    }
+    q = putUint(dv, q, d.payloadLengthOnWire);
+    const start = d.tcpOptionsOffset;
+    const options = this.options;
+    q = options.write(dv, q, data, start, start + d.tcpOptionsLength, ins.carriers);
+    if (!this.hex && isClean(d, ins)) {
+      w.position = put(dv, q, CLEAN_LINE_END[options.state]!);
+      return;
+    }
+    q = options.close(dv, q, options.state);
+    dv.setUint8(q, 125);
+    w.position = q + 1;
+    writeTail(w, data, d, ins, this.carriers);
+    this.writeEnd(w, data);
   }
 
   private writeLink(w: ByteWriter, d: Dissection, linkType: number): void {
@@ -284,8 +348,7 @@ export class JsonRenderer {
       w.uint(d.hopLimit);
       w.bytes(K_ID);
       w.uint(d.ipIdentification);
-      if (flags === 2) w.bytes(K_FLAGS_DF);
-      else w.text(flags === 0 ? ',"flags":""' : ',"flags":"' + ((flags & 4) !== 0 ? 'R' : '') + ((flags & 2) !== 0 ? 'DF' : '') + ((flags & 1) !== 0 ? 'MF' : '') + '"');
+      w.bytes(IPV4_FLAGS[flags]!);
       w.bytes(K_FRAGMENTOFFSET);
       w.uint(d.fragmentOffset);
       if (d.ipv4OptionsOffset >= 0) {
@@ -336,9 +399,10 @@ export class JsonRenderer {
         w.bytes(K_PAYLOADLENGTH);
         w.uint(d.payloadLengthOnWire);
       }
-      w.bytes(K_OPTIONS);
-      if (d.tcpOptionsOffset >= 0) this.writeOptions(w, data, d.tcpOptionsOffset, d.tcpOptionsOffset + d.tcpOptionsLength, ins);
-      else w.bytes(K_EMPTY_ARRAY);
+      const start = d.tcpOptionsOffset;
+      const dv = this.view.at(w);
+      const q = this.options.write(dv, w.position, data, start, start + d.tcpOptionsLength, ins !== null ? ins.carriers : NO_CARRIERS);
+      w.position = this.options.close(dv, q, this.options.state);
       w.byte(125);
     } else if (protocol === IPPROTO.UDP) {
       w.bytes(K_UDP_SRCPORT);
@@ -359,71 +423,30 @@ export class JsonRenderer {
       w.text(s + ',"length":' + (d.l4End - d.l4Offset) + '}');
     }
   }
-
-  private writeOptions(w: ByteWriter, data: Uint8Array, start: number, end: number, ins: PacketInspector | null): void {
-    const cursor = this.cursor.reset(data, start, end);
-    const carriers = ins !== null ? ins.carriers : [];
-    w.byte(91);
-    let first = true;
-    while (cursor.next()) {
-      const at = cursor.offset;
-      const length = cursor.length;
-      const kind = cursor.kind;
-      const c = carriers.length > 0 && length > 1 ? findCarrier(carriers, at) : null;
-      if (!first) w.byte(44);
-      first = false;
-      w.bytes(optionPrefix(kind, length));
-      w.uint(at);
-      if (c !== null) {
-        w.text(',"name":"' + carrierLabel(c) + '","carrier":"' + c.format + '","data":"');
-        w.hexBytes(data, at + 2, at + length);
-        w.bytes(K_QUOTE_END);
-        continue;
-      }
-      if (kind === TCP_OPTION.NOP) w.bytes(K_NAME_NOP);
-      else if (kind === TCP_OPTION.TIMESTAMP && length === TCP_OPTION_LENGTH.TIMESTAMP) {
-        w.bytes(K_NAME_TS_TSVAL);
-        w.uint(readU32(data, at + 2));
-        w.bytes(K_TSECR);
-        w.uint(readU32(data, at + 6));
-        w.byte(125);
-      } else if (kind === TCP_OPTION.MSS && length === TCP_OPTION_LENGTH.MSS) {
-        w.bytes(K_NAME_MSS_MSS);
-        w.uint(readU16(data, at + 2));
-        w.byte(125);
-      } else if (kind === TCP_OPTION.WSCALE && length === TCP_OPTION_LENGTH.WSCALE) {
-        w.bytes(K_NAME_WSCALE_SHIFT);
-        w.uint(data[at + 2]!);
-        w.byte(125);
-      } else {
-        w.text(',"name":"' + optionName(data, at, length) + '"' + tcpOptionJsonFields(data, at, length) + '}');
-      }
-    }
-    if (cursor.status !== TCP_OPTION_WALK.OK) {
-      w.text((first ? '' : ',') + '{"kind":' + data[cursor.errorOffset] + ',"offset":' + cursor.errorOffset + ',"name":"malformed","malformed":true}');
-    }
-    w.byte(93);
-  }
 }
 
-/** `{"kind":K,"length":L,"offset":` per walked (kind, length ≤ 40: a TCP options area), made on first use. */
-const OPTION_PREFIXES: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(256 * 41).fill(undefined);
+const NO_CARRIERS: readonly Carrier[] = [];
 
-function optionPrefix(kind: number, length: number): Uint8Array {
-  const key = kind * 41 + length;
-  let prefix = length <= 40 ? OPTION_PREFIXES[key] : undefined;
-  if (prefix === undefined) {
-    prefix = ascii('{"kind":' + kind + ',"length":' + length + ',"offset":');
-    if (length <= 40) OPTION_PREFIXES[key] = prefix;
-  }
-  return prefix;
+/** No carrier, no note, good checksums, no warning, not cut: the tail is K_CLEAN_TAIL. */
+function isClean(d: Dissection, ins: PacketInspector): boolean {
+  return ins.carriers.length === 0 && ins.notes.length === 0 && d.ipChecksum === 'ok' && d.l4Checksum === 'ok' && d.warningCount === 0 && !d.truncated;
 }
 
-function carriersJson(carriers: readonly Carrier[]): string {
-  if (carriers.length === 0) return '[]';
-  let s = '[';
-  for (let i = 0; i < carriers.length; i++) s += (i === 0 ? '' : ',') + JSON.stringify(carriers[i]);
-  return s + ']';
+/** `,"toa":...,"notes":...,"checksums":...,"warnings":...` and `,"truncated":true` when cut. */
+function writeTail(w: ByteWriter, data: Uint8Array, d: Dissection, ins: PacketInspector, carriers: JsonCarriersWriter): void {
+  if (isClean(d, ins)) {
+    w.bytes(K_CLEAN_TAIL);
+  } else {
+    w.bytes(K_TOA);
+    carriers.write(w, ins.carriers);
+    w.bytes(K_NOTES);
+    w.text(notesJson(ins.notes));
+    w.bytes(K_CHECKSUMS);
+    writeChecksums(w, data, d);
+    w.bytes(K_WARNINGS);
+    w.text(warningsJson(d));
+  }
+  if (d.truncated) w.bytes(K_TRUNCATED_TRUE);
 }
 
 function notesJson(notes: readonly CarrierNote[]): string {
