@@ -43,8 +43,9 @@ const NO_DATA = new Uint8Array(0);
  * (16-byte header + frame, exactly as in the file) starts at recordStart (-1 for pcapng blocks).
  * Like `data`, these are only valid during the callback.
  *
- * A reader opened with `lazyData` leaves `data` empty for pcap records (no view is made per packet);
- * `frameData()` makes it on demand. Otherwise `data` is always current and frameData() returns it.
+ * `data` is made on first access in a callback (a consumer that never reads it costs no view per
+ * packet). A reader opened with `lazyData` leaves `data` empty for pcap records; `frameData()`
+ * makes it on demand. frameData() always returns the current frame.
  */
 export class BufferedRecord implements PacketRecord {
   index = 0;
@@ -54,7 +55,6 @@ export class BufferedRecord implements PacketRecord {
   timestampNanos = 0;
   capturedLength = 0;
   originalLength = 0;
-  data: Uint8Array = NO_DATA;
   fileOffset = 0;
   blockType = 0;
   options: Uint8Array | null = null;
@@ -65,16 +65,38 @@ export class BufferedRecord implements PacketRecord {
   buffer: Uint8Array = NO_DATA;
   dataStart = 0;
   recordStart = -1;
-  /** False while `data` has not been made for this packet (lazy readers only). */
+  /** False while the view of this packet's frame has not been made. */
   dataCurrent = true;
+  /** Set by a reader opened with `lazyData`: `data` stays empty until frameData() is called. */
+  lazyData = false;
+  private frame: Uint8Array = NO_DATA;
 
-  /** `data`, made now if the reader left it out. */
+  /** The captured bytes (a view into `buffer`). */
+  get data(): Uint8Array {
+    if (!this.dataCurrent && !this.lazyData) return this.frameData();
+    return this.frame;
+  }
+
+  set data(bytes: Uint8Array) {
+    this.frame = bytes;
+    this.dataCurrent = true;
+  }
+
+  /** Point the record at buffer[dataStart, dataStart + capturedLength) without making the view yet. */
+  setFrame(buffer: Uint8Array, dataStart: number): void {
+    this.buffer = buffer;
+    this.dataStart = dataStart;
+    this.frame = NO_DATA; // never a view of an earlier packet
+    this.dataCurrent = false;
+  }
+
+  /** `data`, made now if it was not made yet (also for readers opened with `lazyData`). */
   frameData(): Uint8Array {
     if (!this.dataCurrent) {
-      this.data = this.buffer.subarray(this.dataStart, this.dataStart + this.capturedLength);
+      this.frame = this.buffer.subarray(this.dataStart, this.dataStart + this.capturedLength);
       this.dataCurrent = true;
     }
-    return this.data;
+    return this.frame;
   }
 }
 
@@ -187,13 +209,14 @@ export class PcapRecordParser {
     /** Total file size when known (regular files): records claiming more than what is left fail at once. */
     private readonly fileSize: number | null,
     /** Leave `data` out (BufferedRecord.frameData() makes it on demand). */
-    private readonly lazyData = false,
+    lazyData = false,
   ) {
     this.littleEndian = header.byteOrder === 'le';
     this.unitsPerSecond = header.nanosecond ? 1_000_000_000 : 1_000_000;
     this.nanosPerUnit = header.nanosecond ? 1 : 1000;
     this.snapLength = header.snapLength;
     record.linkType = header.linkType;
+    record.lazyData = lazyData;
     record.interfaceId = 0;
     record.blockType = 0;
     record.options = null;
@@ -203,7 +226,6 @@ export class PcapRecordParser {
     const le = this.littleEndian;
     const rec = this.record;
     const onPacket = this.onPacket;
-    const lazy = this.lazyData;
     let pos = start;
     while (end - pos >= PCAP.RECORD_HEADER_LENGTH) {
       const capturedLength = view.getUint32(pos + PCAP.RECORD_CAPTURED_LENGTH, le);
@@ -239,15 +261,8 @@ export class PcapRecordParser {
       rec.capturedLength = capturedLength;
       rec.originalLength = originalLength;
       rec.fileOffset = base + pos;
-      rec.buffer = buf;
       rec.recordStart = pos;
-      rec.dataStart = pos + PCAP.RECORD_HEADER_LENGTH;
-      if (lazy) {
-        rec.data = NO_DATA; // never a view of an earlier packet
-        rec.dataCurrent = false;
-      } else {
-        rec.data = buf.subarray(pos + PCAP.RECORD_HEADER_LENGTH, pos + total);
-      }
+      rec.setFrame(buf, pos + PCAP.RECORD_HEADER_LENGTH);
       if (capturedLength > originalLength || (capturedLength > this.snapLength && this.snapLength !== 0)) {
         this.oddLengths(capturedLength, originalLength, base + pos);
       }

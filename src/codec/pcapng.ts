@@ -520,11 +520,8 @@ export class PcapngBlockParser {
     rec.fileOffset = base + pos;
     rec.blockType = PCAPNG_BLOCK.SIMPLE_PACKET;
     rec.options = null;
-    rec.data = buf.subarray(pos + PCAPNG.SPB_DATA, pos + PCAPNG.SPB_DATA + capturedLength);
-    rec.buffer = buf;
-    rec.dataStart = pos + PCAPNG.SPB_DATA;
+    rec.setFrame(buf, pos + PCAPNG.SPB_DATA);
     rec.recordStart = -1;
-    rec.dataCurrent = true;
     this.bytes += capturedLength;
     this.onPacket(rec);
   }
@@ -555,12 +552,8 @@ export class PcapngBlockParser {
     rec.originalLength = originalLength;
     rec.fileOffset = base + pos;
     rec.blockType = blockType;
-    const dataEnd = dataStart + capturedLength;
-    rec.data = buf.subarray(dataStart, dataEnd);
-    rec.buffer = buf;
-    rec.dataStart = dataStart;
+    rec.setFrame(buf, dataStart);
     rec.recordStart = -1;
-    rec.dataCurrent = true;
     const optionsStart = dataStart + pad4(capturedLength);
     const optionsEnd = pos + length - PCAPNG.BLOCK_TRAILER_LENGTH;
     rec.options = optionsStart < optionsEnd ? buf.subarray(optionsStart, optionsEnd) : null;

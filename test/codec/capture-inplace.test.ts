@@ -44,6 +44,19 @@ describe('in-place pcap reading', () => {
   const bytes = buildPcap(s);
   const offsets = pcapRecordOffsets(s);
 
+  it('an eager reader makes `data` on first access: the current frame, one view per packet, also when earlier packets never read it', async () => {
+    const reader = await openCaptureBytes(bytes, 'test.pcap', { chunkBytes: 1000 });
+    const seen: number[][] = [];
+    await reader.read((rec: BufferedRecord) => {
+      if (rec.index % 3 !== 0) return; // two packets in three never touch `data`
+      const data = rec.data;
+      expect(rec.data).toBe(data);
+      expect(rec.frameData()).toBe(data);
+      seen.push(Array.from(data));
+    });
+    expect(seen).toEqual(s.packets.filter((_, i) => (i + 1) % 3 === 0).map((p) => Array.from(p.data)));
+  });
+
   for (const chunkBytes of [64, 1000, 65_536, 1 << 20]) {
     it(`lazy and eager readers see the same packets, in place (chunk ${chunkBytes}, one 300 kB record)`, async () => {
       const eager = await readAll(bytes, chunkBytes, false);
