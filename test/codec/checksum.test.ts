@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
+  congruentSum16,
   finish,
   fold,
   incrementalUpdate16,
@@ -72,6 +73,42 @@ describe('checksum', () => {
     for (const [start, end] of [[0, 9000], [1, 8999], [3, 4099], [2, 515], [5, 70]] as const) {
       expect(sum16(ones.subarray(1), start, end - 1)).toBe(reference(ones.subarray(1), start, end - 1, 0));
     }
+  });
+
+  it('congruentSum16 folds to what sum16 folds to, at every alignment, length and view offset', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 2100, size: 'max' }),
+        fc.nat(7),
+        fc.nat(2100),
+        fc.nat(2100),
+        fc.nat(0xffffff),
+        (raw, viewOffset, a, b, acc) => {
+          const backing = new Uint8Array(raw.length + viewOffset);
+          backing.set(raw, viewOffset);
+          const view = backing.subarray(viewOffset);
+          const start = Math.min(a, b, view.length);
+          const end = Math.min(Math.max(a, b), view.length);
+          expect(fold(congruentSum16(view, start, end, acc))).toBe(fold(sum16(view, start, end, acc)));
+        },
+      ),
+      { numRuns: 2000, endOnFailure: true },
+    );
+    // sums that are multiples of 0xFFFF fold to 0xFFFF, never to 0; all-zero ranges fold to 0
+    const ones = new Uint8Array(9000).fill(0xff);
+    const zeros = new Uint8Array(9000);
+    for (const bytes of [ones, zeros]) {
+      for (const [start, end] of [[0, 9000], [1, 8999], [3, 4099], [2, 515], [5, 70], [4, 68]] as const) {
+        const view = bytes.subarray(1);
+        expect(fold(congruentSum16(view, start, end - 1))).toBe(fold(sum16(view, start, end - 1)));
+      }
+      // word-aligned at both ends: no head or tail bytes
+      expect(fold(congruentSum16(bytes, 0, 8192))).toBe(fold(sum16(bytes, 0, 8192)));
+    }
+    // more words than one reduction block (2^20), each of them 0xFFFFFFFF
+    const big = new Uint8Array(4 * (1 << 20) + 4096).fill(0xff);
+    big[77] = 0x12;
+    expect(fold(congruentSum16(big, 1, big.length - 3, 5))).toBe(fold(sum16(big, 1, big.length - 3, 5)));
   });
 
   it('fold and finish', () => {
