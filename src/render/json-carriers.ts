@@ -7,8 +7,8 @@
  * format keeps JSON.stringify if they differ, so the bytes are always JSON.stringify's.
  */
 import type { Carrier } from '../carriers/index.js';
-import { Fragment, JsonView, put, putUint } from './json-bytes.js';
-import type { ByteWriter } from './writer.js';
+import { VIEW_RESERVE, putUint } from './json-bytes.js';
+import { AsciiWords, putWords, type ByteWriter } from './writer.js';
 
 /** Carrier fields the field-by-field writer does not write: each must be undefined for it. */
 const OTHER_FIELDS = {
@@ -64,19 +64,18 @@ interface Head {
   carrier: string;
   kind: number | null;
   length: number;
-  fragment: Fragment;
+  fragment: AsciiWords;
 }
 
-const F_NULL = new Fragment('null');
-const F_CLIENTPORT = new Fragment(',"clientPort":');
-const F_OFFSET = new Fragment(',"offset":');
-const F_EXIDCOLLISION = new Fragment(',"exidCollision":');
-/** Longest string written field by field (a reserved view holds far more). */
+const F_NULL = new AsciiWords('null');
+const F_CLIENTPORT = new AsciiWords(',"clientPort":');
+const F_OFFSET = new AsciiWords(',"offset":');
+const F_EXIDCOLLISION = new AsciiWords(',"exidCollision":');
+/** Longest string written field by field (VIEW_RESERVE holds far more). */
 const MAX_STRING = 1024;
 
 /** Writes carriers arrays; one per renderer. */
 export class JsonCarriersWriter {
-  private readonly view = new JsonView();
   /** Head fragment per format (remade when a carrier of that format differs in carrier/kind/length). */
   private readonly heads = new Map<string, Head>();
   /** Per format: true once the field-by-field bytes matched JSON.stringify's, false if they did not. */
@@ -96,7 +95,7 @@ export class JsonCarriersWriter {
     const ok = this.verified.get(c.format);
     if (ok !== false && onlyCommonFields(c)) {
       const start = w.position;
-      const end = this.fields(this.view.at(w), start, c);
+      const end = this.fields(w.at(VIEW_RESERVE), start, c);
       if (end >= 0) {
         if (ok === true) {
           w.position = end;
@@ -121,27 +120,27 @@ export class JsonCarriersWriter {
         carrier: c.carrier,
         kind: c.kind,
         length: c.length,
-        fragment: new Fragment('{"carrier":"' + c.carrier + '","kind":' + c.kind + ',"length":' + c.length + ',"format":"' + c.format + '","clientAddress":'),
+        fragment: new AsciiWords('{"carrier":"' + c.carrier + '","kind":' + c.kind + ',"length":' + c.length + ',"format":"' + c.format + '","clientAddress":'),
       };
       this.heads.set(c.format, head);
     }
-    p = put(dv, p, head.fragment);
+    p = putWords(dv, p, head.fragment);
     const address = c.clientAddress;
-    if (address === null) p = put(dv, p, F_NULL);
+    if (address === null) p = putWords(dv, p, F_NULL);
     else if (typeof address === 'string' && plain(address)) p = putQuoted(dv, p, address);
     else return -1;
-    p = put(dv, p, F_CLIENTPORT);
+    p = putWords(dv, p, F_CLIENTPORT);
     const port = c.clientPort;
-    if (port === null) p = put(dv, p, F_NULL);
+    if (port === null) p = putWords(dv, p, F_NULL);
     else if (isNumberOrNull(port)) p = putUint(dv, p, port);
     else return -1;
-    p = put(dv, p, F_OFFSET);
+    p = putWords(dv, p, F_OFFSET);
     if (!isNumberOrNull(c.offset) || c.offset === null) return -1;
     p = putUint(dv, p, c.offset);
     const exid = c.exidCollision;
     if (exid !== undefined) {
       if (typeof exid !== 'string' || !plain(exid)) return -1;
-      p = put(dv, p, F_EXIDCOLLISION);
+      p = putWords(dv, p, F_EXIDCOLLISION);
       p = putQuoted(dv, p, exid);
     }
     dv.setUint8(p, 125);
@@ -164,7 +163,7 @@ function plain(s: string): boolean {
   return true;
 }
 
-/** `"s"` for a plain string s (room reserved by the caller's view). */
+/** `"s"` for a plain string s (room reserved by the caller). */
 function putQuoted(dv: DataView, p: number, s: string): number {
   dv.setUint8(p, 34);
   p++;

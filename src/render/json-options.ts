@@ -1,6 +1,6 @@
 /**
  * `decode --json`: the `"options":[...]` array of a TCP header, written from pre-encoded fragments
- * (json-bytes.ts).
+ * (AsciiWords).
  *
  * Each walked option is written as one fragment made on first use per (state, kind, length,
  * offset): the separator owed to what came before (`,"options":[` for the first option, `,` after
@@ -14,7 +14,8 @@ import { readU16, readU32 } from '../codec/bytes.js';
 import { TCP_OPTION } from '../codec/tcp.js';
 import { TCP_OPTION_LENGTH, TCP_OPTION_WALK, TFO_EXPERIMENT_ID, TcpOptionCursor, tcpOptionName } from '../codec/tcp-options.js';
 import { carrierLabel, hexBytes } from './common.js';
-import { Fragment, put, putAscii, putHex, putUint } from './json-bytes.js';
+import { putAscii, putHex, putUint } from './json-bytes.js';
+import { AsciiWords, putWords } from './writer.js';
 
 /** Where the array stands before the next option (the separator the next fragment starts with). */
 export const OPTIONS_STATE = Object.freeze({
@@ -82,9 +83,9 @@ function bodyText(kind: number, length: number, body: number): string {
   }
 }
 
-const K_TSECR = new Fragment(',"tsecr":');
-const K_QUOTE_END = new Fragment('"}');
-const CLOSE = STATE_CLOSE.map((text) => new Fragment(text));
+const K_TSECR = new AsciiWords(',"tsecr":');
+const K_QUOTE_END = new AsciiWords('"}');
+const CLOSE = STATE_CLOSE.map((text) => new AsciiWords(text));
 
 /** Writes TCP options arrays; one per renderer (the fragment tables are its own). */
 export class JsonOptionsWriter {
@@ -93,15 +94,15 @@ export class JsonOptionsWriter {
    * Fragments by ((kind * 41 + length) * 3 + state) * 2 + (carrier ? 1 : 0), then by offset.
    * Lengths above 40 (impossible in a TCP header) are never cached.
    */
-  private readonly fragments: (Fragment[] | undefined)[] = new Array<Fragment[] | undefined>(256 * 41 * 3 * 2).fill(undefined);
+  private readonly fragments: (AsciiWords[] | undefined)[] = new Array<AsciiWords[] | undefined>(256 * 41 * 3 * 2).fill(undefined);
   /** `,"name":"toa","carrier":"toa-v4","data":"` per carrier format. */
-  private readonly carrierNames = new Map<string, Fragment>();
+  private readonly carrierNames = new Map<string, AsciiWords>();
   /** The state after the options `write` wrote last (see OPTIONS_STATE). */
   state: number = OPTIONS_STATE.EMPTY;
 
   /**
    * Write the options walked in data[start, end) (`start` < 0: no options area) at `p` of `dv`
-   * (a view with VIEW_RESERVE bytes of room: a TCP options area needs far less). Returns the
+   * (ByteWriter.view with VIEW_RESERVE bytes of room: a TCP options area needs far less). Returns the
    * position after them and leaves the state in `state`; the caller closes the array with
    * `close` or a fragment that starts with the same closing text (optionsCloseText).
    */
@@ -119,14 +120,14 @@ export class JsonOptionsWriter {
       const kind = cursor.kind;
       const c = haveCarriers && length > 1 ? findCarrier(carriers, at) : null;
       if (c !== null) {
-        p = put(dv, p, this.fragment(kind, length, at, state, true));
-        p = put(dv, p, this.carrierName(c));
+        p = putWords(dv, p, this.fragment(kind, length, at, state, true));
+        p = putWords(dv, p, this.carrierName(c));
         p = putHex(dv, p, data, at + 2, at + length);
-        p = put(dv, p, K_QUOTE_END);
+        p = putWords(dv, p, K_QUOTE_END);
         state = OPTIONS_STATE.CLOSED;
         continue;
       }
-      p = put(dv, p, this.fragment(kind, length, at, state, false));
+      p = putWords(dv, p, this.fragment(kind, length, at, state, false));
       switch (length <= MAX_LENGTH ? bodyOf(kind, length) : BODY.HEAD) {
         case BODY.FULL:
           state = OPTIONS_STATE.CLOSED;
@@ -141,7 +142,7 @@ export class JsonOptionsWriter {
           break;
         case BODY.TS:
           p = putUint(dv, p, readU32(data, at + 2));
-          p = put(dv, p, K_TSECR);
+          p = putWords(dv, p, K_TSECR);
           p = putUint(dv, p, readU32(data, at + 6));
           state = OPTIONS_STATE.OPEN;
           break;
@@ -162,11 +163,11 @@ export class JsonOptionsWriter {
 
   /** Close the array (and the owed `}`) in `state`; returns the position after it. */
   close(dv: DataView, p: number, state: number): number {
-    return put(dv, p, CLOSE[state]!);
+    return putWords(dv, p, CLOSE[state]!);
   }
 
-  private fragment(kind: number, length: number, offset: number, state: number, carrier: boolean): Fragment {
-    if (length > MAX_LENGTH) return new Fragment(STATE_PREFIX[state] + '{"kind":' + kind + ',"length":' + length + ',"offset":' + offset);
+  private fragment(kind: number, length: number, offset: number, state: number, carrier: boolean): AsciiWords {
+    if (length > MAX_LENGTH) return new AsciiWords(STATE_PREFIX[state] + '{"kind":' + kind + ',"length":' + length + ',"offset":' + offset);
     const key = ((kind * 41 + length) * 3 + state) * 2 + (carrier ? 1 : 0);
     let byOffset = this.fragments[key];
     if (byOffset === undefined) {
@@ -177,17 +178,17 @@ export class JsonOptionsWriter {
     if (f === undefined) {
       const body = carrier ? BODY.HEAD : bodyOf(kind, length);
       const text = STATE_PREFIX[state] + '{"kind":' + kind + ',"length":' + length + ',"offset":' + offset;
-      f = new Fragment(body === BODY.HEAD ? text : text + bodyText(kind, length, body));
+      f = new AsciiWords(body === BODY.HEAD ? text : text + bodyText(kind, length, body));
       byOffset[offset] = f;
     }
     return f;
   }
 
-  private carrierName(c: Carrier): Fragment {
+  private carrierName(c: Carrier): AsciiWords {
     let f = this.carrierNames.get(c.format);
     if (f === undefined) {
       // format names are ASCII registry names
-      f = new Fragment(',"name":"' + carrierLabel(c) + '","carrier":"' + c.format + '","data":"');
+      f = new AsciiWords(',"name":"' + carrierLabel(c) + '","carrier":"' + c.format + '","data":"');
       this.carrierNames.set(c.format, f);
     }
     return f;

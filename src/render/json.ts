@@ -26,8 +26,8 @@ import { formatIpv6 } from '../codec/addr.js';
 import { TCP_FLAG_TEXT, hex16, ipChecksumValues, l4ChecksumValues } from './common.js';
 import { JsonCarriersWriter } from './json-carriers.js';
 import { JsonOptionsWriter, optionsCloseText } from './json-options.js';
-import { Fragment, JsonView, isAscii, put, putIpv4, putPaddedNine, putUint } from './json-bytes.js';
-import { ByteWriter, ascii } from './writer.js';
+import { VIEW_RESERVE, isAscii, putUint } from './json-bytes.js';
+import { AsciiWords, ByteWriter, ascii, putIpv4, putPadded, putWords } from './writer.js';
 
 export interface JsonOptions {
   /** `-x`: add "hex" with the whole captured frame. */
@@ -85,29 +85,29 @@ function ipv4FlagsText(flags: number): string {
 const IPV4_FLAGS: readonly Uint8Array[] = Array.from({ length: 8 }, (_, f) => ascii(',"flags":"' + ipv4FlagsText(f) + '"'));
 
 // ---- fragments of the common packet (Ethernet, IPv4 without options, unfragmented TCP) ----------
-const F_CAPTUREDLENGTH = new Fragment('","capturedLength":');
-const F_ORIGINALLENGTH = new Fragment(',"originalLength":');
-const F_LINKTYPE = new Fragment(',"linkType":');
+const F_CAPTUREDLENGTH = new AsciiWords('","capturedLength":');
+const F_ORIGINALLENGTH = new AsciiWords(',"originalLength":');
+const F_LINKTYPE = new AsciiWords(',"linkType":');
 /** From the link object to the source address. */
 const ETH_IP4_SRC = ',"link":{"name":"EN10MB","etherType":2048},"ip":{"version":4,"src":"';
-const F_ETH_IP4_SRC = new Fragment(ETH_IP4_SRC);
-const F_DST = new Fragment('","dst":"');
+const F_ETH_IP4_SRC = new AsciiWords(ETH_IP4_SRC);
+const F_DST = new AsciiWords('","dst":"');
 /** After the destination address, for IP header length 20: protocol 6 up to the total length's key. */
-const F_TCP4_PROTOCOL = new Fragment('","protocol":6,"headerLength":20,"totalLength":');
+const F_TCP4_PROTOCOL = new AsciiWords('","protocol":6,"headerLength":20,"totalLength":');
 /** Per IPv4 flag bits of an unfragmented packet: the rest of the ip object up to the source port. */
-const TCP4_FLAGS_TO_SRCPORT: readonly Fragment[] = Array.from({ length: 8 }, (_, f) => new Fragment(',"flags":"' + ipv4FlagsText(f) + '","fragmentOffset":0},"tcp":{"srcPort":'));
-const F_DSTPORT = new Fragment(',"dstPort":');
-const F_SEQ = new Fragment(',"seq":');
-const F_ACK = new Fragment(',"ack":');
+const TCP4_FLAGS_TO_SRCPORT: readonly AsciiWords[] = Array.from({ length: 8 }, (_, f) => new AsciiWords(',"flags":"' + ipv4FlagsText(f) + '","fragmentOffset":0},"tcp":{"srcPort":'));
+const F_DSTPORT = new AsciiWords(',"dstPort":');
+const F_SEQ = new AsciiWords(',"seq":');
+const F_ACK = new AsciiWords(',"ack":');
 /** Per TCP flags byte: `,"flags":"S","flagBits":2,"window":`. */
-const TCP_FLAGS_TO_WINDOW: readonly Fragment[] = TCP_FLAG_TEXT.map((text, bits) => new Fragment(',"flags":"' + text + '","flagBits":' + bits + ',"window":'));
+const TCP_FLAGS_TO_WINDOW: readonly AsciiWords[] = TCP_FLAG_TEXT.map((text, bits) => new AsciiWords(',"flags":"' + text + '","flagBits":' + bits + ',"window":'));
 /** Per TCP header length / 4, with urgent pointer 0: `,"urgent":0,"headerLength":H,"payloadLength":`. */
-const URGENT0_TO_PAYLOAD: readonly Fragment[] = Array.from({ length: 16 }, (_, words) => new Fragment(',"urgent":0,"headerLength":' + words * 4 + ',"payloadLength":'));
-const F_URGENT = new Fragment(',"urgent":');
+const URGENT0_TO_PAYLOAD: readonly AsciiWords[] = Array.from({ length: 16 }, (_, words) => new AsciiWords(',"urgent":0,"headerLength":' + words * 4 + ',"payloadLength":'));
+const F_URGENT = new AsciiWords(',"urgent":');
 /** Per TCP header length / 4: `,"headerLength":H,"payloadLength":`. */
-const HEADER_TO_PAYLOAD: readonly Fragment[] = Array.from({ length: 16 }, (_, words) => new Fragment(',"headerLength":' + words * 4 + ',"payloadLength":'));
+const HEADER_TO_PAYLOAD: readonly AsciiWords[] = Array.from({ length: 16 }, (_, words) => new AsciiWords(',"headerLength":' + words * 4 + ',"payloadLength":'));
 /** Per options-array state: close the array and the tcp object, the clean tail and the end of line. */
-const CLEAN_LINE_END: readonly Fragment[] = [0, 1, 2].map((state) => new Fragment(optionsCloseText(state, '}' + CLEAN_TAIL + '}\n')));
+const CLEAN_LINE_END: readonly AsciiWords[] = [0, 1, 2].map((state) => new AsciiWords(optionsCloseText(state, '}' + CLEAN_TAIL + '}\n')));
 
 /** Capture lengths below this (equal to the original length) get a cached fragment. */
 const CACHED_LENGTHS = 65536;
@@ -143,28 +143,27 @@ function isCommonTcp4(linkType: number, d: Dissection): boolean {
 export class JsonRenderer {
   private readonly options = new JsonOptionsWriter();
   private readonly carriers = new JsonCarriersWriter();
-  private readonly view = new JsonView();
   private readonly hex: boolean;
   /** `{"index":`, with `"file":...,` after the brace when there are several input files (UTF-8). */
   private readonly head: Uint8Array;
-  /** `head` as a Fragment when it is ASCII. */
-  private readonly headFragment: Fragment | null;
+  /** `head` as words when it is ASCII. */
+  private readonly headFragment: AsciiWords | null;
   private readonly scratch = new ByteWriter(4096);
   /** `,"timestamp":"S.` for the seconds of the last packet. */
   private timestampSeconds = NaN;
-  private timestampHead = new Fragment('');
+  private timestampHead = new AsciiWords('');
   /** `","capturedLength":N,"originalLength":N,"linkType":1` per N of Ethernet frames captured whole. */
-  private readonly ethernetLengths: (Fragment | undefined)[] = new Array<Fragment | undefined>(CACHED_LENGTHS).fill(undefined);
+  private readonly ethernetLengths: (AsciiWords | undefined)[] = new Array<AsciiWords | undefined>(CACHED_LENGTHS).fill(undefined);
   /** The same followed by ETH_IP4_SRC, for the common path. */
-  private readonly tcp4Lengths: (Fragment | undefined)[] = new Array<Fragment | undefined>(CACHED_LENGTHS).fill(undefined);
+  private readonly tcp4Lengths: (AsciiWords | undefined)[] = new Array<AsciiWords | undefined>(CACHED_LENGTHS).fill(undefined);
   /** `,"tos":T,"ttl":L,"id":` per T * 256 + L. */
-  private readonly tosTtl: (Fragment | undefined)[] = new Array<Fragment | undefined>(65536).fill(undefined);
+  private readonly tosTtl: (AsciiWords | undefined)[] = new Array<AsciiWords | undefined>(65536).fill(undefined);
 
   constructor(options: JsonOptions = {}) {
     this.hex = options.hex === true;
     const head = '{' + (options.file !== undefined ? '"file":' + JSON.stringify(options.file) + ',' : '') + '"index":';
     this.head = utf8.encode(head);
-    this.headFragment = isAscii(head) ? new Fragment(head) : null;
+    this.headFragment = isAscii(head) ? new AsciiWords(head) : null;
   }
 
   /** The NDJSON line for `p` (already inspected into `ins`), ending with '\n' (allocates; for tests). */
@@ -179,32 +178,32 @@ export class JsonRenderer {
     const d = ins.d;
     const data = p.data;
     const linkType = p.linkType;
-    const dv = this.view.at(w, this.head.length);
+    const dv = w.at(VIEW_RESERVE + this.head.length);
     let q = w.position;
-    if (this.headFragment !== null) q = put(dv, q, this.headFragment);
+    if (this.headFragment !== null) q = putWords(dv, q, this.headFragment);
     else for (let i = 0; i < this.head.length; i++) dv.setUint8(q++, this.head[i]!);
     q = putUint(dv, q, p.index);
     const seconds = p.timestampSeconds;
     if (seconds !== this.timestampSeconds) {
       this.timestampSeconds = seconds;
       // String(n) is what ByteWriter.int writes for every number
-      this.timestampHead = new Fragment(',"timestamp":"' + String(seconds) + '.');
+      this.timestampHead = new AsciiWords(',"timestamp":"' + String(seconds) + '.');
     }
-    q = put(dv, q, this.timestampHead);
-    q = putPaddedNine(dv, q, p.timestampNanos);
+    q = putWords(dv, q, this.timestampHead);
+    q = putPadded(dv, q, p.timestampNanos, 9);
     const captured = p.capturedLength;
     const common = isCommonTcp4(linkType, d);
     if (linkType === LINKTYPE.ETHERNET && captured === p.originalLength && captured >= 0 && captured < CACHED_LENGTHS && (captured | 0) === captured) {
-      if (common) q = put(dv, q, this.tcp4Lengths[captured] ?? this.cacheLengths(captured, true));
-      else q = put(dv, q, this.ethernetLengths[captured] ?? this.cacheLengths(captured, false));
+      if (common) q = putWords(dv, q, this.tcp4Lengths[captured] ?? this.cacheLengths(captured, true));
+      else q = putWords(dv, q, this.ethernetLengths[captured] ?? this.cacheLengths(captured, false));
     } else {
-      q = put(dv, q, F_CAPTUREDLENGTH);
+      q = putWords(dv, q, F_CAPTUREDLENGTH);
       q = putUint(dv, q, captured);
-      q = put(dv, q, F_ORIGINALLENGTH);
+      q = putWords(dv, q, F_ORIGINALLENGTH);
       q = putUint(dv, q, p.originalLength);
-      q = put(dv, q, F_LINKTYPE);
+      q = putWords(dv, q, F_LINKTYPE);
       q = putUint(dv, q, linkType);
-      if (common) q = put(dv, q, F_ETH_IP4_SRC);
+      if (common) q = putWords(dv, q, F_ETH_IP4_SRC);
     }
     if (common) {
       this.writeTcp4(w, dv, q, data, d, ins);
@@ -242,16 +241,16 @@ export class JsonRenderer {
     w.bytes(K_END_LINE);
   }
 
-  private cacheLengths(length: number, common: boolean): Fragment {
+  private cacheLengths(length: number, common: boolean): AsciiWords {
     const text = '","capturedLength":' + length + ',"originalLength":' + length + ',"linkType":' + LINKTYPE.ETHERNET;
-    const f = new Fragment(common ? text + ETH_IP4_SRC : text);
+    const f = new AsciiWords(common ? text + ETH_IP4_SRC : text);
     if (common) this.tcp4Lengths[length] = f;
     else this.ethernetLengths[length] = f;
     return f;
   }
 
-  private cacheTosTtl(key: number): Fragment {
-    const f = new Fragment(',"tos":' + (key >>> 8) + ',"ttl":' + (key & 0xff) + ',"id":');
+  private cacheTosTtl(key: number): AsciiWords {
+    const f = new AsciiWords(',"tos":' + (key >>> 8) + ',"ttl":' + (key & 0xff) + ',"id":');
     this.tosTtl[key] = f;
     return f;
   }
@@ -262,35 +261,35 @@ export class JsonRenderer {
    */
   private writeTcp4(w: ByteWriter, dv: DataView, q: number, data: Uint8Array, d: Dissection, ins: PacketInspector): void {
     q = putIpv4(dv, q, data, d.ipSourceOffset);
-    q = put(dv, q, F_DST);
+    q = putWords(dv, q, F_DST);
     q = putIpv4(dv, q, data, d.ipDestinationOffset);
-    q = put(dv, q, F_TCP4_PROTOCOL);
+    q = putWords(dv, q, F_TCP4_PROTOCOL);
     q = putUint(dv, q, readU16(data, d.l3Offset + 2));
     const tosTtl = (d.trafficClass << 8) | d.hopLimit;
-    q = put(dv, q, this.tosTtl[tosTtl] ?? this.cacheTosTtl(tosTtl));
+    q = putWords(dv, q, this.tosTtl[tosTtl] ?? this.cacheTosTtl(tosTtl));
     q = putUint(dv, q, d.ipIdentification);
-    q = put(dv, q, TCP4_FLAGS_TO_SRCPORT[d.ipv4Flags]!);
+    q = putWords(dv, q, TCP4_FLAGS_TO_SRCPORT[d.ipv4Flags]!);
     q = putUint(dv, q, d.sourcePort);
-    q = put(dv, q, F_DSTPORT);
+    q = putWords(dv, q, F_DSTPORT);
     q = putUint(dv, q, d.destinationPort);
-    q = put(dv, q, F_SEQ);
+    q = putWords(dv, q, F_SEQ);
     q = putUint(dv, q, d.sequenceNumber);
-    q = put(dv, q, F_ACK);
+    q = putWords(dv, q, F_ACK);
     q = putUint(dv, q, d.acknowledgmentNumber);
-    q = put(dv, q, TCP_FLAGS_TO_WINDOW[d.tcpFlags]!);
+    q = putWords(dv, q, TCP_FLAGS_TO_WINDOW[d.tcpFlags]!);
     q = putUint(dv, q, d.windowSize);
     if (d.urgentPointer === 0) {
-      q = put(dv, q, URGENT0_TO_PAYLOAD[d.tcpHeaderLength >>> 2]!);
+      q = putWords(dv, q, URGENT0_TO_PAYLOAD[d.tcpHeaderLength >>> 2]!);
     } else {
-      q = putUint(dv, put(dv, q, F_URGENT), d.urgentPointer);
-      q = put(dv, q, HEADER_TO_PAYLOAD[d.tcpHeaderLength >>> 2]!);
+      q = putUint(dv, putWords(dv, q, F_URGENT), d.urgentPointer);
+      q = putWords(dv, q, HEADER_TO_PAYLOAD[d.tcpHeaderLength >>> 2]!);
     }
     q = putUint(dv, q, d.payloadLengthOnWire);
     const start = d.tcpOptionsOffset;
     const options = this.options;
     q = options.write(dv, q, data, start, start + d.tcpOptionsLength, ins.carriers);
     if (!this.hex && isClean(d, ins)) {
-      w.position = put(dv, q, CLEAN_LINE_END[options.state]!);
+      w.position = putWords(dv, q, CLEAN_LINE_END[options.state]!);
       return;
     }
     q = options.close(dv, q, options.state);
@@ -400,7 +399,7 @@ export class JsonRenderer {
         w.uint(d.payloadLengthOnWire);
       }
       const start = d.tcpOptionsOffset;
-      const dv = this.view.at(w);
+      const dv = w.at(VIEW_RESERVE);
       const q = this.options.write(dv, w.position, data, start, start + d.tcpOptionsLength, ins !== null ? ins.carriers : NO_CARRIERS);
       w.position = this.options.close(dv, q, this.options.state);
       w.byte(125);
