@@ -83,6 +83,10 @@ const T_TS_VAL = new AsciiWords('TS val ');
 const T_UDP_LENGTH = new AsciiWords('UDP, length ');
 const T_MSS = new AsciiWords('mss ');
 const T_NOP = new AsciiWords('nop');
+const T_NOP_NOP_TS_VAL = new AsciiWords('nop,nop,TS val ');
+/** NOP, NOP, timestamp kind and length: the first 4 option bytes of a Linux data segment, as an int32. */
+const NOP_NOP_TS = (TCP_OPTION.NOP << 24) | (TCP_OPTION.NOP << 16) | (TCP_OPTION.TIMESTAMP << 8) | TCP_OPTION_LENGTH.TIMESTAMP;
+const NOP_NOP_TS_LENGTH = 2 + TCP_OPTION_LENGTH.TIMESTAMP;
 const T_SACK_OK = new AsciiWords('sackOK');
 const T_WSCALE = new AsciiWords('wscale ');
 const T_IP = new AsciiWords('IP ');
@@ -413,6 +417,15 @@ export class TextRenderer {
   private writeOptions(w: ByteWriter, data: Uint8Array, start: number, end: number, carriers: readonly Carrier[]): void {
     if (!(end <= data.length)) end = data.length;
     if (!(start >= 0)) start = 0;
+    if (end - start === NOP_NOP_TS_LENGTH && carriers.length === 0 && readI32(data, start) === NOP_NOP_TS) {
+      // the options of nearly every Linux data segment, in one stretch
+      const v = w.at(OPTION_ROOM);
+      let q = putWords(v, w.position, T_NOP_NOP_TS_VAL);
+      q = putU32(v, q, readI32(data, start + 4));
+      q = putWords(v, q, T_ECR);
+      w.position = putU32(v, q, readI32(data, start + 8));
+      return;
+    }
     let at = start;
     let bad = false;
     while (at < end) {

@@ -28,6 +28,18 @@ describe('text line: TCP', () => {
     expect(line(x)).toBe(T + 'IP 10.0.0.1.1234 > 10.0.0.2.80: Flags [.], ack 200, win 502, options [toa 192.0.2.1:40000,nop,nop,TS val 1 ecr 2], length 0\n');
   });
 
+  it('NOP, NOP, TS (the usual data-segment options) with 32-bit extremes, alone and after a TOA', () => {
+    const ts = { kind: 8, data: [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0] };
+    const spec = { ip: IP4, transport: { type: 'tcp', sourcePort: 5, destinationPort: 6, acknowledgmentNumber: 3, windowSize: 9, flags: '.', options: [NOP, NOP, ts] } } as const;
+    expect(line(built(spec))).toBe(T + 'IP 10.0.0.1.5 > 10.0.0.2.6: Flags [.], ack 3, win 9, options [nop,nop,TS val 4294967295 ecr 0], length 0\n');
+    // with a carrier elsewhere in the packet the general walk renders the same options
+    const withToa = built({ ...spec, transport: { ...spec.transport, options: [opt(toaV4), NOP, NOP, ts] } });
+    expect(line(withToa)).toBe(T + 'IP 10.0.0.1.5 > 10.0.0.2.6: Flags [.], ack 3, win 9, options [toa 192.0.2.1:40000,nop,nop,TS val 4294967295 ecr 0], length 0\n');
+    // a timestamp option of another length is not the usual layout
+    const odd = built({ ip: IP4, transport: { type: 'tcp', sourcePort: 5, destinationPort: 6, acknowledgmentNumber: 3, windowSize: 9, flags: '.', options: [NOP, NOP, { kind: 8, data: [1, 2, 3, 4, 5, 6] }, NOP, NOP] } });
+    expect(line(odd)).toBe(T + 'IP 10.0.0.1.5 > 10.0.0.2.6: Flags [.], ack 3, win 9, options [nop,nop,TS [len 8],nop,nop], length 0\n');
+  });
+
   it('NAT64 TOA 254/20 in IPv4 shows the IPv6 client in brackets', () => {
     const x = built({ ip: IP4, transport: { type: 'tcp', sourcePort: 1234, destinationPort: 80, acknowledgmentNumber: 1, windowSize: 100, flags: '.', options: [opt(toaV6)] } });
     expect(line(x)).toBe(T + 'IP 10.0.0.1.1234 > 10.0.0.2.80: Flags [.], ack 1, win 100, options [toa [2001:db8::1]:40000], length 0\n');
