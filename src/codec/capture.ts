@@ -12,7 +12,6 @@ import { CaptureError, CliError } from './errors.js';
 import type { CaptureInfo, ReadHooks, ReadSummary } from './capture-types.js';
 import { BufferedRecord, decodePcapHeader, PCAP, pcapMagicInfo, PcapRecordParser } from './pcap.js';
 import { PCAPNG, PCAPNG_BLOCK, PcapngBlockParser, sectionByteOrder } from './pcapng.js';
-import { describeFileError } from '../util/output.js';
 
 export const DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
@@ -191,6 +190,15 @@ function hex4(n: number): string {
  * Opening
  * ---------------------------------------------------------------------------------------------- */
 
+/**
+ * The CliError for a file that cannot be opened or examined. util/output.js (and the node:crypto it
+ * loads) is imported only then: a run that reads its inputs does not pay for it at start-up.
+ */
+async function fileError(err: unknown, path: string): Promise<Error> {
+  const { describeFileError } = await import('../util/output.js');
+  return describeFileError(err, path, 'read');
+}
+
 /** Open a capture file by path (`-` = stdin). Reads the file header (pcap) or first section header (pcapng). */
 export async function openCapture(path: string, opts: OpenCaptureOptions = {}): Promise<CaptureReader> {
   if (path === '-') return openCaptureStream(process.stdin, '-', opts);
@@ -198,7 +206,7 @@ export async function openCapture(path: string, opts: OpenCaptureOptions = {}): 
   try {
     handle = await open(path, 'r');
   } catch (err) {
-    throw describeFileError(err, path, 'read');
+    throw await fileError(err, path);
   }
   let size: number | null = null;
   try {
@@ -207,7 +215,7 @@ export async function openCapture(path: string, opts: OpenCaptureOptions = {}): 
     if (st.isFile()) size = st.size;
   } catch (err) {
     await handle.close().catch(() => undefined);
-    throw err instanceof CliError ? err : describeFileError(err, path, 'read');
+    throw err instanceof CliError ? err : await fileError(err, path);
   }
   return start(new FileSource(handle, size), path, opts);
 }
