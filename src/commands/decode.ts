@@ -19,10 +19,8 @@ import { isSupportedLinkType } from '../codec/link.js';
 import { linkTypeName } from '../codec/linktype.js';
 import { chalkFor } from '../render/color.js';
 import { PLAIN_STYLES, stylesFrom, type Styles } from '../render/common.js';
-import { hexDump } from '../render/hex.js';
-import { JsonRenderer } from '../render/json.js';
+import type { JsonRenderer } from '../render/json.js';
 import { TextRenderer } from '../render/text.js';
-import { VerboseRenderer } from '../render/verbose.js';
 import { ByteWriter } from '../render/writer.js';
 import { BufferedOutput } from '../util/output.js';
 
@@ -125,8 +123,11 @@ export async function runDecode(files: readonly string[], options: DecodeOptions
   const st = styles ?? (options.json ? PLAIN_STYLES : stylesFrom(chalkFor(io.stdout)));
   const inspector = new PacketInspector({ checksums, kinds, payload: options.payload !== false });
   const text = new TextRenderer({ link: options.link, date: options.date, styles: st });
-  const verbose = options.verbose ? new VerboseRenderer({ styles: st }) : null;
+  // the renderers a run does not use are not loaded
+  const verbose = options.verbose ? new (await import('../render/verbose.js')).VerboseRenderer({ styles: st }) : null;
   const hex = options.hex === true;
+  const hexDump = hex && !options.json ? (await import('../render/hex.js')).hexDump : null;
+  const Json = options.json ? (await import('../render/json.js')).JsonRenderer : null;
   const sink = sinkFor(io);
   const w = new ByteWriter(FLUSH_BYTES * 2);
   const flush = (): void => {
@@ -143,7 +144,7 @@ export async function runDecode(files: readonly string[], options: DecodeOptions
         break;
       }
       const reader = await openCapture(file);
-      const json = options.json ? new JsonRenderer({ hex, file: files.length > 1 ? file : undefined }) : null;
+      const json: JsonRenderer | null = Json !== null ? new Json({ hex, file: files.length > 1 ? file : undefined }) : null;
       const interfaces = reader.info.interfaces;
       const warnedLinkTypes = new Set<number>();
       const onPacket = (p: PacketRecord): void => {
@@ -161,7 +162,7 @@ export async function runDecode(files: readonly string[], options: DecodeOptions
           const nanoseconds = iface !== undefined && iface.unitsPerSecond > 1e6;
           text.write(w, p, inspector, nanoseconds);
           if (verbose !== null) w.text(verbose.lines(p, inspector, nanoseconds));
-          if (hex) w.text(hexDump(p.data, inspector.carriers, st));
+          if (hexDump !== null) w.text(hexDump(p.data, inspector.carriers, st));
         }
         if (w.position >= FLUSH_BYTES) flush();
         packets++;

@@ -28,15 +28,14 @@ const LEFT4 = new Uint32Array(10000);
 /** Digit count of 0..9999. */
 const DIGITS4 = new Uint8Array(10000);
 for (let v = 0; v < 10000; v++) {
-  const plain = String(v);
-  const padded = '0000'.substring(plain.length) + plain;
-  let word = 0;
-  let left = 0;
-  for (let i = 0; i < 4; i++) word |= padded.charCodeAt(i) << (8 * i);
-  for (let i = 0; i < plain.length; i++) left |= plain.charCodeAt(i) << (8 * i);
-  PADDED4[v] = word >>> 0;
-  LEFT4[v] = left >>> 0;
-  DIGITS4[v] = plain.length;
+  const d0 = 48 + ((v / 1000) | 0);
+  const d1 = 48 + (((v / 100) | 0) % 10);
+  const d2 = 48 + (((v / 10) | 0) % 10);
+  const d3 = 48 + (v % 10);
+  PADDED4[v] = (d0 | (d1 << 8) | (d2 << 16) | (d3 << 24)) >>> 0;
+  const digits = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : 4;
+  DIGITS4[v] = digits;
+  LEFT4[v] = PADDED4[v]! >>> (8 * (4 - digits)); // drop the leading zeros
 }
 
 /** Room putU32 needs after `p` (10 digits and the rest of a word). */
