@@ -9,6 +9,8 @@
  * 2. A new file (`{ format: 'pcap', linkType, … }` or `{ format: 'pcapng', interfaces: […] }`).
  *
  * Output goes to a temporary file renamed into place by close(); abort() removes it. `-` is stdout.
+ * `asyncWrites: true` (a regular file): full buffers are written on the libuv thread pool while the
+ * caller goes on; the caller awaits `drain()` between input chunks and ends with `closeAsync()`.
  */
 import { CliError } from './errors.js';
 import type { CaptureFormat, CaptureInfo, CaptureInterface, OtherBlock, PacketRecord, PcapngSectionInfo } from './capture-types.js';
@@ -28,10 +30,11 @@ import {
 } from './pcapng.js';
 import { BufferedOutput } from '../util/output.js';
 
-export type WriterOptions =
+export type WriterOptions = (
   | { like: CaptureInfo; bufferBytes?: number }
   | { format: 'pcap'; linkType: number; nanosecond?: boolean; byteOrder?: 'le' | 'be'; snapLength?: number; bufferBytes?: number }
-  | { format: 'pcapng'; interfaces: NewInterface[]; byteOrder?: 'le' | 'be'; bufferBytes?: number };
+  | { format: 'pcapng'; interfaces: NewInterface[]; byteOrder?: 'le' | 'be'; bufferBytes?: number }
+) & { asyncWrites?: boolean };
 
 /** What writePacket needs; a PacketRecord from a reader satisfies it. */
 export interface WritablePacket {
@@ -78,13 +81,17 @@ export interface CaptureWriter {
   flushPending(): void;
   /** Flush and rename the temporary file into place. */
   close(): void;
+  /** asyncWrites: wait until few buffers are in flight (undefined: no need); rejects with a write error. */
+  drain(): Promise<void> | undefined;
+  /** close() after every asynchronous write has finished (any writer). */
+  closeAsync(): Promise<void>;
   /** Delete the temporary file; nothing is left behind. */
   abort(): void;
 }
 
 export function createCaptureWriter(outPath: string, options: WriterOptions): CaptureWriter {
   const format: CaptureFormat = 'like' in options ? options.like.format : options.format;
-  const out = BufferedOutput.create(outPath, options.bufferBytes);
+  const out = BufferedOutput.create(outPath, options.bufferBytes, { asyncWrites: options.asyncWrites === true });
   try {
     return format === 'pcap' ? new PcapWriter(out, options) : new PcapngWriter(out, options);
   } catch (err) {
@@ -124,6 +131,13 @@ abstract class BaseWriter {
   close(): void {
     this.flushPending();
     this.out.close();
+  }
+  drain(): Promise<void> | undefined {
+    return this.out.drain();
+  }
+  async closeAsync(): Promise<void> {
+    this.flushPending();
+    await this.out.closeAsync();
   }
   abort(): void {
     this.pendingBuffer = NO_BYTES;

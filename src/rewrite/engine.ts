@@ -125,7 +125,7 @@ export class RewriteEngine {
     const reader = await openCapture(input, { lazyData: inPlace });
     let writer: CaptureWriter;
     try {
-      writer = createCaptureWriter(output, { like: reader.info });
+      writer = createCaptureWriter(output, { like: reader.info, asyncWrites: true });
     } catch (err) {
       await reader.close();
       throw err;
@@ -155,7 +155,8 @@ export class RewriteEngine {
       summary.packetsOut++;
     };
     try {
-      await reader.read(onPacket, writer.mirrorHooks({ betweenChunks: () => undefined }));
+      // the output is written on the thread pool while the next chunk is parsed; a few buffers at most in flight
+      await reader.read(onPacket, writer.mirrorHooks({ betweenChunks: () => writer.drain() }));
     } catch (err) {
       progress.done();
       writer.abort();
@@ -174,7 +175,7 @@ export class RewriteEngine {
       throw new CliError(`internal count check failed: ${summary.packetsIn} packets in, ${writer.packets} written, ${expected} expected`, 1);
     }
     try {
-      writer.close();
+      await writer.closeAsync();
     } catch (err) {
       writer.abort();
       throw err;

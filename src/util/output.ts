@@ -4,17 +4,31 @@
  * - Files are written to a temporary file next to the target (`.<name>.toa-<pid>-<random>.tmp`) with
  *   large synchronous writes, and renamed into place by close(); abort() deletes the temporary file,
  *   so a failed run never leaves a partial output (nor clobbers an existing file).
+ * - `asyncWrites` (regular files only): a full buffer is handed to fs.write (libuv thread pool) at its
+ *   file position and encoding goes on in the next of a few pooled buffers, so the kernel's write time
+ *   overlaps the caller's work. The caller awaits `drain()` now and then (bounded buffers in flight,
+ *   constant memory) and ends with `closeAsync()`; a failed write is reported (CliError) by the next
+ *   writeBytes/flush/drain/closeAsync, which removes the temporary file first.
  * - `-` is stdout: same buffering, no temporary file; EPIPE (the reader went away, e.g. `| head`)
  *   ends output quietly and sets `brokenPipe`, so a command can stop early and still succeed.
  * - assertOutputIsNotInput refuses to overwrite an input (same path, symlink or hard link).
  * - describeFileError turns fs errors into one-line CliErrors that name the path.
  */
-import { closeSync, existsSync, fstatSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, renameSync, statSync, unlinkSync, write, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CliError } from '../codec/errors.js';
 
 export const DEFAULT_OUTPUT_BUFFER_BYTES = 1024 * 1024;
+/** asyncWrites: buffers of one output (the one being filled included); more are never allocated. */
+const ASYNC_POOL_BUFFERS = 4;
+/** asyncWrites: drain() waits while more than this many buffers are queued or being written. */
+const ASYNC_DRAIN_BUSY = 2;
+
+export interface OutputOptions {
+  /** Regular files: write full buffers asynchronously (see the module comment); ignored for stdout and devices. */
+  asyncWrites?: boolean;
+}
 
 /** Refuse (CliError, exit 2) when `output` is the same file as one of `inputs` (`-` is never compared). */
 export function assertOutputIsNotInput(inputs: readonly string[], output: string): void {
@@ -136,6 +150,8 @@ export class BufferedOutput {
   private finished = false;
   /** A device or FIFO opened by create(): closed by close()/abort() although there is no temporary file. */
   private ownsDescriptor = false;
+  /** asyncWrites state (null: synchronous writes). */
+  private async: AsyncWrites | null = null;
 
   private constructor(
     /** The path as the user gave it (`-` for stdout). */
@@ -151,7 +167,7 @@ export class BufferedOutput {
   }
 
   /** `-` = stdout; anything else = a temporary file next to it, renamed into place by close(). */
-  static create(path: string, bufferBytes = DEFAULT_OUTPUT_BUFFER_BYTES): BufferedOutput {
+  static create(path: string, bufferBytes = DEFAULT_OUTPUT_BUFFER_BYTES, options: OutputOptions = {}): BufferedOutput {
     if (path === '-') return new BufferedOutput('-', 1, null, bufferBytes);
     let special = false;
     try {
@@ -181,7 +197,9 @@ export class BufferedOutput {
     } catch (err) {
       throw describeFileError(err, path, 'write');
     }
-    return new BufferedOutput(path, fd, temporary, bufferBytes);
+    const out = new BufferedOutput(path, fd, temporary, bufferBytes);
+    if (options.asyncWrites === true) out.async = new AsyncWrites(bufferBytes);
+    return out;
   }
 
   /** Write to an already open descriptor (not closed by close()); EPIPE handling as for stdout. */
@@ -206,6 +224,18 @@ export class BufferedOutput {
       this.position += bytes.length;
       return;
     }
+    if (this.async !== null) {
+      // the caller may reuse `bytes` at once: copied through the pooled buffers
+      let at = 0;
+      while (at < bytes.length) {
+        if (this.position === this.buffer.length) this.flush();
+        const n = Math.min(bytes.length - at, this.buffer.length - this.position);
+        this.buffer.set(bytes.subarray(at, at + n), this.position);
+        this.position += n;
+        at += n;
+      }
+      return;
+    }
     this.flush();
     if (bytes.length >= this.buffer.length) {
       this.writeFully(bytes);
@@ -216,10 +246,144 @@ export class BufferedOutput {
   }
 
   flush(): void {
+    if (this.async !== null) {
+      this.flushAsync(this.async);
+      return;
+    }
     if (this.position === 0) return;
     const pending = this.buffer.subarray(0, this.position);
     this.position = 0;
     this.writeFully(pending);
+  }
+
+  /** asyncWrites: queue the filled buffer at its file position and go on in a free one. */
+  private flushAsync(a: AsyncWrites): void {
+    this.throwIfFailed(a);
+    if (this.finished) throw new Error(`output ${this.path} is already closed`);
+    const length = this.position;
+    if (length === 0) return;
+    const buffer = this.buffer;
+    const position = a.filePosition;
+    a.filePosition += length;
+    this.position = 0;
+    let next = a.free.pop();
+    if (next === undefined && a.allocated < ASYNC_POOL_BUFFERS) {
+      next = new Uint8Array(a.bufferBytes);
+      a.allocated++;
+    }
+    if (next === undefined) {
+      // every pooled buffer is queued: write this one here (at its own position) and keep it
+      this.writeAt(buffer, length, position);
+      return;
+    }
+    this.setBuffer(next);
+    a.queue.push({ buffer, length, position });
+    if (!a.writing) this.startNextWrite(a);
+  }
+
+  private setBuffer(buffer: Uint8Array): void {
+    this.buffer = buffer;
+    this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  }
+
+  /** Synchronous positional write of buffer[0, length) (asyncWrites fallback). */
+  private writeAt(buffer: Uint8Array, length: number, position: number): void {
+    let done = 0;
+    while (done < length) {
+      try {
+        done += writeSync(this.fd, buffer, done, length - done, position + done);
+      } catch (err) {
+        this.abort();
+        throw describeFileError(err, this.path, 'write');
+      }
+    }
+    this.written += length;
+  }
+
+  /** Start the next queued write (one at a time, in file order) and wake a drain() waiter. */
+  private startNextWrite(a: AsyncWrites): void {
+    const item = a.failure === null && !this.finished ? a.queue.shift() : undefined;
+    a.writing = item !== undefined;
+    this.settleDrain(a);
+    if (item === undefined) return;
+    const { buffer, length, position } = item;
+    let done = 0;
+    const step = (): void => {
+      write(this.fd, buffer, done, length - done, position + done, (err, n) => {
+        if (err === null && n > 0 && done + n < length && !this.finished) {
+          done += n;
+          step();
+          return;
+        }
+        if (err !== null || n <= 0) a.failure ??= err ?? new Error('write returned 0 bytes');
+        else this.written += length;
+        if (a.free.length < ASYNC_POOL_BUFFERS) a.free.push(buffer);
+        if (this.finished && a.closeWhenIdle) {
+          // aborted while this write was running: the descriptor is released now that no write uses it
+          a.closeWhenIdle = false;
+          closeQuietly(this.fd);
+        }
+        this.startNextWrite(a);
+      });
+    };
+    step();
+  }
+
+  private settleDrain(a: AsyncWrites): void {
+    const waiter = a.waiter;
+    if (waiter === null) return;
+    if (a.failure === null && a.busy() > a.drainBusy && !this.finished) return;
+    a.waiter = null;
+    a.drainBusy = ASYNC_DRAIN_BUSY;
+    waiter();
+  }
+
+  private throwIfFailed(a: AsyncWrites): void {
+    if (a.failure === null) return;
+    const err = a.failure;
+    this.abort();
+    throw describeFileError(err, this.path, 'write');
+  }
+
+  /**
+   * asyncWrites: a promise that settles once at most a couple of buffers are queued or being written
+   * (rejects with the CliError of a failed write); undefined when there is nothing to wait for.
+   */
+  drain(): Promise<void> | undefined {
+    const a = this.async;
+    if (a === null) return undefined;
+    this.throwIfFailed(a);
+    if (a.busy() <= ASYNC_DRAIN_BUSY || this.finished) return undefined;
+    return this.waitUntilBusyAtMost(a, ASYNC_DRAIN_BUSY);
+  }
+
+  private waitUntilBusyAtMost(a: AsyncWrites, busy: number): Promise<void> {
+    return new Promise<void>((resolvePromise, reject) => {
+      a.drainBusy = busy;
+      a.waiter = () => {
+        if (a.failure !== null) {
+          try {
+            this.throwIfFailed(a);
+          } catch (err) {
+            reject(err);
+            return;
+          }
+        }
+        resolvePromise();
+      };
+      this.settleDrain(a);
+    });
+  }
+
+  /** close() for any output: with asyncWrites, waits for every queued write first. */
+  async closeAsync(): Promise<void> {
+    const a = this.async;
+    if (a !== null && !this.finished) {
+      this.flush();
+      if (a.busy() > 0) await this.waitUntilBusyAtMost(a, 0);
+      this.throwIfFailed(a);
+    }
+    this.close();
   }
 
   private writeFully(bytes: Uint8Array): void {
@@ -249,7 +413,18 @@ export class BufferedOutput {
   /** Flush; for a file, close it and rename the temporary file into place. */
   close(): void {
     if (this.finished) return;
-    this.flush();
+    const a = this.async;
+    if (a !== null) {
+      // asynchronous writes still queued: the rest is written here, in order, before the rename
+      this.throwIfFailed(a);
+      if (a.writing) throw new Error(`output ${this.path}: close() while a write is in flight; use closeAsync()`);
+      for (let item = a.queue.shift(); item !== undefined; item = a.queue.shift()) this.writeAt(item.buffer, item.length, item.position);
+      if (this.position > 0) this.writeAt(this.buffer, this.position, a.filePosition);
+      a.filePosition += this.position;
+      this.position = 0;
+    } else {
+      this.flush();
+    }
     this.finished = true;
     if (this.temporaryPath === null) {
       if (this.ownsDescriptor) {
@@ -290,10 +465,14 @@ export class BufferedOutput {
       }
       return;
     }
-    try {
-      closeSync(this.fd);
-    } catch {
-      // already closed or never usable: nothing more to release
+    const a = this.async;
+    if (a !== null && a.writing) {
+      // a thread-pool write still uses the descriptor: it is closed when that write returns
+      a.closeWhenIdle = true;
+      a.queue.length = 0;
+      this.settleDrain(a);
+    } else {
+      closeQuietly(this.fd);
     }
     this.removeTemporary();
   }
@@ -309,5 +488,41 @@ export class BufferedOutput {
     } catch {
       // already gone
     }
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed or never usable: nothing more to release
+  }
+}
+
+interface QueuedWrite {
+  buffer: Uint8Array;
+  length: number;
+  position: number;
+}
+
+/** The state of an output with asyncWrites: one write in flight at a time, in file order. */
+class AsyncWrites {
+  /** File offset of the next buffer handed over. */
+  filePosition = 0;
+  /** Buffers of the pool that are neither being filled nor queued. */
+  readonly free: Uint8Array[] = [];
+  /** Buffers allocated so far (the first is the output's own). */
+  allocated = 1;
+  readonly queue: QueuedWrite[] = [];
+  writing = false;
+  failure: unknown = null;
+  /** Called when busy() falls to drainBusy or a write fails. */
+  waiter: (() => void) | null = null;
+  drainBusy = ASYNC_DRAIN_BUSY;
+  /** abort() came while a write was running: close the descriptor when it returns. */
+  closeWhenIdle = false;
+  constructor(readonly bufferBytes: number) {}
+  busy(): number {
+    return this.queue.length + (this.writing ? 1 : 0);
   }
 }

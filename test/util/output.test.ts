@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -122,5 +122,91 @@ describe('BufferedOutput', () => {
     const r = spawnSync('bash', ['-c', `node -e "$SCRIPT" | head -c 10 > /dev/null`], { env: { ...process.env, SCRIPT: script }, encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/brokenPipe=true after \d+/);
+  });
+});
+
+describe('BufferedOutput with asyncWrites', () => {
+  /** Deterministic bytes: item i of length n. */
+  function item(i: number, n: number): Uint8Array {
+    return Uint8Array.from({ length: n }, (_, j) => (i * 31 + j * 7) & 0xff);
+  }
+
+  it('writes every byte in order across pooled buffers (small items, items larger than a buffer, ensure), with drain() between batches', async () => {
+    const path = join(dir, 'async.bin');
+    const out = BufferedOutput.create(path, 64, { asyncWrites: true });
+    const expected: number[] = [];
+    let sawPromise = false;
+    for (let batch = 0; batch < 50; batch++) {
+      for (let k = 0; k < 7; k++) {
+        const i = batch * 7 + k;
+        const bytes = item(i, (i * 13) % 150); // 0..149 bytes: some larger than the 64-byte buffer
+        out.writeBytes(bytes);
+        bytes.fill(0xee); // the caller reuses its bytes at once: what was handed over must not change
+        expected.push(...item(i, (i * 13) % 150));
+        out.ensure(4);
+        out.view.setUint32(out.position, i, false);
+        out.position += 4;
+        expected.push((i >>> 24) & 0xff, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff);
+      }
+      const wait = out.drain();
+      if (wait !== undefined) {
+        sawPromise = true;
+        await wait;
+      }
+    }
+    expect(readdirSync(dir).filter((n) => n.startsWith('.async.bin'))).toHaveLength(1); // the temporary file, not renamed yet
+    await out.closeAsync();
+    const got = readFileSync(path);
+    expect(got.length).toBe(expected.length);
+    expect(Buffer.compare(got, Buffer.from(expected))).toBe(0);
+    expect(sawPromise, 'with 64-byte buffers some batch leaves more than two buffers in flight').toBe(true);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('stdout and devices ignore asyncWrites: drain() has nothing to wait for', () => {
+    const out = BufferedOutput.create('/dev/null', 64, { asyncWrites: true });
+    out.writeBytes(item(1, 1000));
+    expect(out.drain()).toBeUndefined();
+    out.close();
+  });
+
+  it('abort() while writes are queued removes the temporary file and leaves no output', async () => {
+    const path = join(dir, 'async-abort.bin');
+    const out = BufferedOutput.create(path, 64, { asyncWrites: true });
+    for (let i = 0; i < 40; i++) out.writeBytes(item(i, 100));
+    out.abort();
+    expect(readdirSync(dir).filter((n) => n.includes('async-abort'))).toEqual([]);
+    await new Promise((r) => setTimeout(r, 50)); // the write in flight returns and releases the descriptor
+    expect(readdirSync(dir).filter((n) => n.includes('async-abort'))).toEqual([]);
+  });
+
+  it('a full file system: the write error comes back from drain()/closeAsync() as one CliError, and the temporary file is gone', async (ctx) => {
+    const mnt = join(dir, 'small-fs');
+    mkdirSync(mnt);
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { encoding: 'utf8' });
+    if (m.status !== 0) {
+      console.log(`[output] full file system case SKIPPED: cannot mount a small tmpfs (${m.stderr.trim()})`);
+      ctx.skip();
+      return;
+    }
+    try {
+      const path = join(mnt, 'full.bin');
+      const out = BufferedOutput.create(path, 4096, { asyncWrites: true });
+      let error: unknown = null;
+      try {
+        for (let i = 0; i < 100; i++) {
+          out.writeBytes(item(i, 4096)); // 400 kB into 64 kB
+          await out.drain();
+        }
+        await out.closeAsync();
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(CliError);
+      expect((error as CliError).message).toBe(`cannot write ${path}: no space left on device`);
+      expect(readdirSync(mnt)).toEqual([]);
+    } finally {
+      spawnSync('umount', [mnt]);
+    }
   });
 });
