@@ -3,8 +3,10 @@ import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { RewriteSummary } from '../rewrite/summary.js';
 
+/** en-US grouping ("1,234,567"); the counts are non-negative integers, grouped without starting the ICU formatter. */
 function n(value: number): string {
-  return value.toLocaleString('en-US');
+  if (!Number.isSafeInteger(value) || value < 0) return value.toLocaleString('en-US');
+  return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 export function renderRewriteSummary(s: RewriteSummary, chalk: ChalkInstance): string {
