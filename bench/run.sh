@@ -10,13 +10,17 @@
 #   BENCH_TOA, BENCH_RESULTS, BENCH_REPORT   the toa command (default "node bin/toa.js"), the results directory
 #                         (default bench/out/results) and the report path (default bench/RESULTS.md); for testing
 #                         this harness with a stand-in command without touching bench/RESULTS.md
+#   BENCH_OUT, BENCH_FLOWS  the directory of the generated captures (default bench/out) and the flows of the "big"
+#                         inputs (default 50000 = 1M packets); a small BENCH_FLOWS in another BENCH_OUT tests the harness
+#   BENCH_GROUPS="a b"    only these hyperfine groups (and "memory" for the peak-memory runs); the others are NOT RUN
 #
 # Every toa row is skipped with a visible note when its command is missing or fails a smoke test on a small file.
 # Generated captures are cached in bench/out/ (gitignored) and regenerated when bench/gen-big.mjs changes.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-OUT=bench/out
+OUT=${BENCH_OUT:-bench/out}
+FLOWS=${BENCH_FLOWS:-50000}
 RES=${BENCH_RESULTS:-$OUT/results}
 REPORT=${BENCH_REPORT:-bench/RESULTS.md}
 RUNS=${BENCH_RUNS:-3}
@@ -70,7 +74,7 @@ if ! have hyperfine; then
 fi
 
 # ---- inputs -------------------------------------------------------------------------------------------------
-GEN_SHA=$(sha256sum bench/gen-big.mjs | cut -c1-16)
+GEN_SHA="$(sha256sum bench/gen-big.mjs | cut -c1-16) flows=$FLOWS"
 if [ "$(cat "$OUT/.gen-sha" 2>/dev/null)" != "$GEN_SHA" ]; then
   log "generator changed (or first run): removing cached captures"
   rm -f "$OUT"/*.pcap "$OUT"/*.pcapng
@@ -85,12 +89,12 @@ gen() { # file args...
 }
 gen small.pcap --flows 500
 gen small-notoa.pcap --flows 500 --no-toa
-gen big.pcap
-gen big-notoa.pcap --no-toa
-gen big.pcapng --format pcapng
+gen big.pcap --flows "$FLOWS"
+gen big-notoa.pcap --flows "$FLOWS" --no-toa
+gen big.pcapng --flows "$FLOWS" --format pcapng
 if [ "${BENCH_SKIP_4M:-0}" != 1 ]; then
-  gen big4m.pcap --repeat 4
-  gen big4m-notoa.pcap --repeat 4 --no-toa
+  gen big4m.pcap --flows "$FLOWS" --repeat 4
+  gen big4m-notoa.pcap --flows "$FLOWS" --repeat 4 --no-toa
 fi
 if [ ! -s "$OUT/sub100k.pcap" ] && have editcap; then
   log "making $OUT/sub100k.pcap (first 100,000 packets of big.pcap)"
@@ -109,11 +113,11 @@ input_row() { # key file flows
 }
 input_row small small.pcap 500
 input_row small-notoa small-notoa.pcap 500
-input_row big big.pcap 50000
-input_row big-notoa big-notoa.pcap 50000
-input_row big-pcapng big.pcapng 50000
-input_row big4m big4m.pcap 50000
-input_row big4m-notoa big4m-notoa.pcap 50000
+input_row big big.pcap "$FLOWS"
+input_row big-notoa big-notoa.pcap "$FLOWS"
+input_row big-pcapng big.pcapng "$FLOWS"
+input_row big4m big4m.pcap "$FLOWS"
+input_row big4m-notoa big4m-notoa.pcap "$FLOWS"
 input_row sub100k sub100k.pcap "(first 100k packets of big)"
 packets_of() { awk -F'\t' -v k="$1" '$1 == k {print $3}' "$RES/inputs.tsv"; }
 
@@ -221,6 +225,23 @@ if toa_has stats; then
 else
   note stats "toa stats" skip "NOT RUN: command 'stats' is not available in bin/toa.js"
 fi
+# `-o -` (the capture on stdout) for the null-sink groups: the same bytes as the file output of the smoke test
+OK_INJECT_STDOUT=0; OK_STRIP_STDOUT=0
+stdout_same() { # group name file-output command... ; 1 when `command -o -` writes exactly file-output
+  local group=$1 name=$2 reference=$3; shift 3
+  local got="$RES/smoke-stdout.pcap"
+  if "$@" -o - > "$got" 2> "$RES/smoke-stdout.err" && cmp -s "$got" "$reference"; then
+    rm -f "$got"; return 0
+  fi
+  note "$group" "$name" skip "NOT RUN: '-o -' did not write the same capture as '-o FILE' on a small file: $(first_error "$RES/smoke-stdout.err")"
+  rm -f "$got"; return 1
+}
+# shellcheck disable=SC2086
+[ $OK_INJECT = 1 ] && stdout_same inject-toa-null "toa inject-toa -o -" "$OUT/smoke-inject.pcap" \
+  $TOA inject-toa "$OUT/small-notoa.pcap" $INJECT_ARGS && OK_INJECT_STDOUT=1
+# shellcheck disable=SC2086
+[ $OK_STRIP = 1 ] && stdout_same strip-null "toa strip -o -" "$OUT/smoke-strip.pcap" \
+  $TOA strip "$OUT/small.pcap" $STRIP_ARGS && OK_STRIP_STDOUT=1
 rm -f "$OUT/smoke-inject.pcap" "$OUT/smoke-strip.pcap"
 
 # ---- hyperfine groups ---------------------------------------------------------------------------------------
@@ -232,9 +253,15 @@ group_add() { # name role input-key command...
   printf '%s\t%s\t%s\t%s\t%s\n' "$G" "$name" "$role" "$key" "$cmd" >> "$RES/commands.tsv"
   G_ARGS+=(-n "$name" "$cmd"); G_NAMES+=("$name"); G_CMDS+=("$cmd")
 }
+selected() { [ -z "${BENCH_GROUPS:-}" ] || [[ " $BENCH_GROUPS " == *" $1 "* ]]; }
 group_run() { # runs
   local runs=$1
   [ ${#G_NAMES[@]} -gt 0 ] || { log "[$G] nothing to run"; return; }
+  if ! selected "$G"; then
+    local name
+    for name in "${G_NAMES[@]}"; do note "$G" "$name" skip "NOT RUN: group not selected (BENCH_GROUPS=$BENCH_GROUPS)"; done
+    return
+  fi
   log "[$G] hyperfine: ${G_NAMES[*]}"
   if hyperfine -N --style basic --warmup 1 --runs "$runs" --output=null --export-json "$RES/$G.json" \
       "${G_ARGS[@]}" > "$RES/$G.log" 2>&1; then
@@ -278,15 +305,32 @@ if have tshark && [ -s "$OUT/sub100k.pcap" ]; then
 fi
 group_run $SLOW_RUNS
 
+# inject-toa and strip, twice each: file to file (what a user runs), with `cp` of the same input as the floor
+# (the kernel's cost of writing that many bytes to this disk, which every file-to-file row pays), and to a null
+# sink (toa -o - into hyperfine's /dev/null stdout, tcprewrite -o /dev/null): the processing speed without
+# the disk. The `floor` role is neither toa nor a peer; report.mjs compares the target against both groups.
 group_begin inject-toa
 [ $OK_INJECT = 1 ] && group_add "toa inject-toa" toa big-notoa $TOA inject-toa "$OUT/big-notoa.pcap" -o "$OUT/inject-out.pcap" $INJECT_ARGS
 have tcprewrite && group_add "tcprewrite -C" peer big-notoa tcprewrite -C -i "$OUT/big-notoa.pcap" -o "$OUT/tcprewrite-out.pcap"
+group_add "cp (copy floor)" floor big-notoa cp "$OUT/big-notoa.pcap" "$OUT/cp-out.pcap"
+group_run "$RUNS"
+
+group_begin inject-toa-null
+[ $OK_INJECT_STDOUT = 1 ] && group_add "toa inject-toa -o -" toa big-notoa $TOA inject-toa "$OUT/big-notoa.pcap" -o - $INJECT_ARGS
+have tcprewrite && group_add "tcprewrite -C -o /dev/null" peer big-notoa tcprewrite -C -i "$OUT/big-notoa.pcap" -o /dev/null
 group_run "$RUNS"
 
 group_begin strip
 [ $OK_STRIP = 1 ] && group_add "toa strip" toa big $TOA strip "$B" -o "$OUT/strip-out.pcap" $STRIP_ARGS
 have tcprewrite && group_add "tcprewrite -C" peer big tcprewrite -C -i "$B" -o "$OUT/tcprewrite-out.pcap"
+group_add "cp (copy floor)" floor big cp "$B" "$OUT/cp-out.pcap"
 group_run "$RUNS"
+
+group_begin strip-null
+[ $OK_STRIP_STDOUT = 1 ] && group_add "toa strip -o -" toa big $TOA strip "$B" -o - $STRIP_ARGS
+have tcprewrite && group_add "tcprewrite -C -o /dev/null" peer big tcprewrite -C -i "$B" -o /dev/null
+group_run "$RUNS"
+rm -f "$OUT/cp-out.pcap"
 
 group_begin stats
 [ $OK_STATS = 1 ] && group_add "toa stats" toa big $TOA stats "$B"
@@ -316,6 +360,7 @@ rss() { # name role key command...
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$role" "$key" "${line%% *}" "${line##* }" "$rc" "$*" >> "$RES/rss.tsv"
 }
 for size in big big4m; do
+  selected memory || break
   [ -s "$OUT/$size.pcap" ] || continue
   [ $OK_READER = 1 ] && rss "toa reader (read-only.mjs)" toa "$size" node bench/read-only.mjs "$OUT/$size.pcap" --expect "$(packets_of "$size")"
   [ $OK_DECODE = 1 ] && rss "toa decode" toa "$size" $TOA decode "$OUT/$size.pcap"
@@ -326,9 +371,11 @@ for size in big big4m; do
   # shellcheck disable=SC2086
   [ $OK_STRIP = 1 ] && rss "toa strip" toa "$size" $TOA strip "$OUT/$size.pcap" -o "$OUT/strip-out.pcap" $STRIP_ARGS
 done
-have tcpdump && rss "tcpdump -nn -r" peer big tcpdump -nn -r "$B"
-have tcprewrite && rss "tcprewrite -C" peer big tcprewrite -C -i "$B" -o "$OUT/tcprewrite-out.pcap"
-have tshark && rss "tshark -q -z conv,tcp" peer big tshark -q -z conv,tcp -r "$B"
+if selected memory; then
+  have tcpdump && rss "tcpdump -nn -r" peer big tcpdump -nn -r "$B"
+  have tcprewrite && rss "tcprewrite -C" peer big tcprewrite -C -i "$B" -o "$OUT/tcprewrite-out.pcap"
+  have tshark && rss "tshark -q -z conv,tcp" peer big tshark -q -z conv,tcp -r "$B"
+fi
 rm -f "$RES/rss.tmp" "$OUT/inject-out.pcap" "$OUT/strip-out.pcap" "$OUT/tcprewrite-out.pcap"
 
 printf 'finished\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$RES/machine.tsv"
