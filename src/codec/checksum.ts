@@ -105,7 +105,7 @@ function sum16Words(bytes: Uint8Array, start: number, end: number, acc: number):
   return acc + high * 256 + low;
 }
 
-/** Words summed before the running total is reduced modulo 0xFFFF (keeps every sum below 2^53). */
+/** Words summed before the running total is reduced (keeps every sum below 2^53). */
 const CONGRUENT_BLOCK = 1 << 20;
 
 /**
@@ -139,13 +139,21 @@ export function congruentSum16(bytes: Uint8Array, start: number, end: number, ac
       s3 += words[w + 3]!;
     }
     for (; w < blockEnd; w++) s0 += words[w]!;
-    total = (total % 0xffff) + s0 + s1 + s2 + s3;
+    total = reduce16(total) + s0 + s1 + s2 + s3;
   }
-  let reduced = total % 0xffff;
-  if (reduced === 0 && total > 0) reduced = 0xffff; // a non-zero sum must stay non-zero
-  acc += evenStart ? reduced * 256 : reduced;
+  total = reduce16(total);
+  acc += evenStart ? total * 256 : total;
   for (i = (w << 2) - base; i < end; i++) acc += ((i - start) & 1) === 0 ? bytes[i]! << 8 : bytes[i]!;
   return acc;
+}
+
+/**
+ * A smaller number congruent to `n` (a whole number below 2^53) modulo 0xFFFF, below 2^38, and zero
+ * only when `n` is: high and low parts added (2^16 ≡ 1), with no (slow) floating-point remainder.
+ */
+function reduce16(n: number): number {
+  const high = Math.floor(n / 0x10000);
+  return high + (n - high * 0x10000);
 }
 
 /** Fold a running sum to 16 bits (ones' complement addition). */
