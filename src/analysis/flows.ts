@@ -1,18 +1,20 @@
 /**
- * The TCP flow table of `toa stats`: one compact record per 4-tuple, found by a numeric hash.
+ * The TCP flow table of `toa stats`: one row per 4-tuple, found by a numeric hash, kept as columns.
  *
  * Memory is bounded by the number of distinct 4-tuples, never by packets:
  * - the key is a 30-bit symmetric hash of (addresses, ports) into an open-addressing Int32Array;
  *   both addresses of every flow live in one shared byte pool (32 bytes per flow), so a lookup
  *   compares bytes in place and builds no string and no object per packet;
- * - a FlowRecord holds numbers only, plus references to the carriers of the two packets a
- *   backend module reads (SYN, handshake ACK) and of the first later carrier; those objects
- *   were allocated by the carrier scanner anyway.
+ * - a flow is a row index: its numbers live in typed-array columns (struct of arrays, about 230 bytes
+ *   per flow, none of it on the garbage-collected heap), grown by doubling; only the carriers of the
+ *   two packets a backend module reads (SYN, handshake ACK), the first later carrier and the first
+ *   carrier of the connection are object references (those objects were allocated by the carrier
+ *   scanner anyway, and only packets with a carrier have them).
  *
- * A record describes the *current connection* on its 4-tuple. When the 4-tuple is reused (a SYN
+ * A row describes the *current connection* on its 4-tuple. When the 4-tuple is reused (a SYN
  * without ACK whose sequence number differs from the first one seen from that side, the rule
  * tshark uses to start a new TCP stream), the caller finalises the connection (verdict, tallies)
- * and calls `resetConnection()`: finished connections leave only counters behind.
+ * and calls `resetConnection(flow)`: finished connections leave only counters behind.
  *
  * Endpoint A is the source of the first packet seen on the 4-tuple; which side is the client is
  * decided per connection (`clientSide`): the sender of the SYN, else the receiver of the SYN-ACK,
@@ -27,148 +29,85 @@ export const FLOW_DIRECTION = Object.freeze({ A_TO_B: 0, B_TO_A: 1 });
 /** How the client side of a connection was decided. */
 export type ClientEvidence = 'syn' | 'syn-ack' | 'vip' | 'port';
 
+/** `clientEvidence` column codes (0, the reset value, is 'port'). */
+export const EVIDENCE = Object.freeze({ PORT: 0, SYN: 1, SYN_ACK: 2, VIP: 3 });
+const EVIDENCE_NAMES: readonly ClientEvidence[] = ['port', 'syn', 'syn-ack', 'vip'];
+
+/** Bits of the `flags` column. */
+export const FLOW_FLAG = Object.freeze({
+  /** A PROXY v1/v2 header was seen at the start of a client payload. */
+  PROXY_HEADER: 1,
+  FIN: 2,
+  RST: 4,
+  /** The TTL-63 server RST came after the SYN-ACK. */
+  RST_TTL63_AFTER_SYN_ACK: 8,
+  /** Entries in the rare-field maps: rstTtl63Packet, zeroWindowSince, windowOpenedAfter. */
+  RST_TTL63: 16,
+  ZERO_WINDOW: 32,
+  WINDOW_OPENED: 64,
+  /** The 4-tuple carried an earlier connection (kept across resetConnection). */
+  REUSED: 128,
+});
+
+/** The carrier slots of a connection (CarrierView fields are all that verdicts, modules and the report read). */
+export const CARRIER_SLOT = Object.freeze({
+  /** Client-address carriers of the option kinds a backend module reads, on the first client SYN. */
+  SYN: 0,
+  /** The same on the handshake ACK. */
+  ACK: 1,
+  /** First client-address carrier on a client packet that is neither the SYN nor the handshake ACK. */
+  LATER: 2,
+  /** First client-address carrier of the connection, any client packet (names the client). */
+  FIRST: 3,
+});
+const SLOTS = 4;
+
+/** What is kept of a carrier for a connection. */
+export type CarrierView = Pick<Carrier, 'carrier' | 'kind' | 'length' | 'format' | 'clientAddress' | 'clientPort' | 'firstOption'>;
+
+/** A carrier without its address and port: kept once per distinct shape. */
+interface CarrierShape {
+  carrier: Carrier['carrier'];
+  kind: number | null;
+  length: number;
+  format: string;
+  firstOption: boolean | undefined;
+}
+
+/**
+ * Value of `text` when it is a dotted quad as formatIpv4 writes it (no leading zeros), else -1.
+ * Builds nothing.
+ */
+export function dottedQuadValue(text: string): number {
+  let value = 0;
+  let p = 0;
+  const n = text.length;
+  for (let k = 0; k < 4; k++) {
+    if (k > 0 && text.charCodeAt(p++) !== 0x2e) return -1;
+    const start = p;
+    let b = 0;
+    while (p < n && p - start < 3) {
+      const c = text.charCodeAt(p);
+      if (c < 0x30 || c > 0x39) break;
+      b = b * 10 + (c - 0x30);
+      p++;
+    }
+    if (p === start || b > 255 || (p - start > 1 && text.charCodeAt(start) === 0x30)) return -1;
+    value = value * 256 + b;
+  }
+  return p === n ? value : -1;
+}
+
 /** Bytes per flow in the address pool: address A (16) then address B (16). */
 const POOL_STRIDE = 32;
 const POOL_B = 16;
-
-export class FlowRecord {
-  // --- connection identity
-  /** Connections finished on this 4-tuple before the current one (port reuse). */
-  reuse = 0;
-  /** 0: endpoint A is the client, 1: endpoint B is the client, -1 not decided yet. */
-  clientSide = -1;
-  clientEvidence: ClientEvidence = 'port';
-  /** 1-based index of the capture file (in the command line order) and packet number of the first packet. */
-  fileIndex = 0;
-  firstPacket = 0;
-  /** Milliseconds since the epoch (fractional). */
-  firstTime = 0;
-  lastTime = 0;
-
-  // --- counters
-  packets = 0;
-  bytes = 0;
-  packetsAtoB = 0;
-  packetsBtoA = 0;
-  payloadAtoB = 0;
-  payloadBtoA = 0;
-  /** First sequence number seen from A / from B (-1: none yet); a SYN with another one starts a new connection. */
-  firstSeqA = -1;
-  firstSeqB = -1;
-
-  // --- handshake
-  /** SYNs (without ACK) from the client, retransmissions included; 0 = no SYN in the capture. */
-  synCount = 0;
-  synSequence = 0;
-  synPacket = 0;
-  synFile = 0;
-  synCarriers: Carrier[] | null = null;
-  synAckCount = 0;
-  synAckSequence = 0;
-  synAckTime = 0;
-  synAckWindow = -1;
-  /** SYN-ACK window 0: time (ms) of the SYN-ACK while waiting for an opening, -1 otherwise. */
-  zeroWindowSince = -1;
-  /** Milliseconds from a zero-window SYN-ACK to the first server packet with a window > 0 (-1: not opened). */
-  windowOpenedAfter = -1;
-  /** Packet number of the ACK that completes the handshake (0: not seen). */
-  ackPacket = 0;
-  ackFile = 0;
-  ackCarriers: Carrier[] | null = null;
-  /** IP length (header + payload, from the IP header) and TCP header length of that ACK. */
-  ackIpLength = 0;
-  ackTcpHeaderLength = 0;
-  ackIpVersion = 0;
-
-  // --- carriers
-  /** Client→server packets (SYN and handshake ACK included) with a client-address carrier. */
-  carrierPackets = 0;
-  /** Server→client packets with a client-address carrier. */
-  serverCarrierPackets = 0;
-  /** First client-address carrier on a client packet that is neither the SYN nor the handshake ACK. */
-  laterCarrier: Carrier | null = null;
-  laterCarrierPacket = 0;
-  /** First client-address carrier of the connection, any packet (names the client). */
-  firstCarrier: Carrier | null = null;
-  /** A PROXY v1/v2 header was seen at the start of a client payload. */
-  proxyHeader = false;
-
-  // --- closing and oddities
-  finSeen = false;
-  rstSeen = false;
-  /** Packet number of a server RST with TTL/hop limit 63 sent before any server data (0: none). */
-  rstTtl63Packet = 0;
-  rstTtl63AfterSynAck = false;
-
-  constructor(
-    readonly hash: number,
-    /** Index of this flow's 32 bytes in the table's address pool. */
-    readonly slot: number,
-    readonly ipVersion: 4 | 6,
-    readonly portA: number,
-    readonly portB: number,
-  ) {}
-
-  /** Forget the finished connection, keep the 4-tuple. */
-  resetConnection(): void {
-    this.reuse++;
-    this.clientSide = -1;
-    this.clientEvidence = 'port';
-    this.fileIndex = 0;
-    this.firstPacket = 0;
-    this.firstTime = 0;
-    this.lastTime = 0;
-    this.packets = 0;
-    this.bytes = 0;
-    this.packetsAtoB = 0;
-    this.packetsBtoA = 0;
-    this.payloadAtoB = 0;
-    this.payloadBtoA = 0;
-    this.firstSeqA = -1;
-    this.firstSeqB = -1;
-    this.synCount = 0;
-    this.synSequence = 0;
-    this.synPacket = 0;
-    this.synFile = 0;
-    this.synCarriers = null;
-    this.synAckCount = 0;
-    this.synAckSequence = 0;
-    this.synAckTime = 0;
-    this.synAckWindow = -1;
-    this.zeroWindowSince = -1;
-    this.windowOpenedAfter = -1;
-    this.ackPacket = 0;
-    this.ackFile = 0;
-    this.ackCarriers = null;
-    this.ackIpLength = 0;
-    this.ackTcpHeaderLength = 0;
-    this.ackIpVersion = 0;
-    this.carrierPackets = 0;
-    this.serverCarrierPackets = 0;
-    this.laterCarrier = null;
-    this.laterCarrierPacket = 0;
-    this.firstCarrier = null;
-    this.proxyHeader = false;
-    this.finSeen = false;
-    this.rstSeen = false;
-    this.rstTtl63Packet = 0;
-    this.rstTtl63AfterSynAck = false;
-  }
-
-  /** Packets and payload bytes from the client side (A when the client is undecided). */
-  get clientPackets(): number {
-    return this.clientSide === 1 ? this.packetsBtoA : this.packetsAtoB;
-  }
-  get serverPackets(): number {
-    return this.clientSide === 1 ? this.packetsAtoB : this.packetsBtoA;
-  }
-  get clientPayload(): number {
-    return this.clientSide === 1 ? this.payloadBtoA : this.payloadAtoB;
-  }
-  get serverPayload(): number {
-    return this.clientSide === 1 ? this.payloadAtoB : this.payloadBtoA;
-  }
-}
+const INITIAL_SLOTS = 1 << 12;
+const INITIAL_ROWS = 1 << 10;
+/**
+ * Columns grow 4× at a time: a new column is only touched where the old one is copied and where rows
+ * are added (first touches of fresh memory are what growth costs), so fewer, larger steps copy less.
+ */
+const ROW_GROWTH = 4;
 
 /** Text of one connection's endpoints, client first. */
 export interface FlowEndpoints {
@@ -198,102 +137,386 @@ function addressWords(data: Uint8Array, offset: number, length: number): number 
   return h;
 }
 
-const INITIAL_SLOTS = 1 << 12;
+type Column = Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array | Int8Array;
 
+/** A column of n entries holding a's entries first (the rest zero, untouched memory until written). */
+function grown<T extends Column>(a: T, n: number): T {
+  const b = new (a.constructor as new (length: number) => T)(n);
+  b.set(a as never);
+  return b;
+}
+
+/**
+ * Fields of a flow row. A row is ROW_BYTES of one buffer seen as Int32Array (`FlowTable.ints`, index
+ * flow * ROW_INTS + I.x) and as Float64Array (`FlowTable.doubles`, index flow * ROW_DOUBLES + D.x):
+ * the fields one packet reads and writes share the first two cache lines, so a packet whose flow was
+ * pushed out of the cache by the streaming capture data costs few misses. Integers that fit 32 bits
+ * are ints (sequence numbers stored `| 0`, read `>>> 0`); counters and packet numbers are doubles.
+ */
+export const enum I {
+  /** 30-bit hash, plus 2^30 for IPv6. */
+  KEY = 0,
+  /** First 4 bytes of address A / B as a big-endian signed word (the whole address for IPv4). */
+  WORD_A = 1,
+  WORD_B = 2,
+  /** portA << 16 | portB. */
+  PORTS = 3,
+  /** FLOW_FLAG bits. */
+  FLAGS = 4,
+  /** 0: endpoint A is the client, 1: endpoint B is the client (decided on the connection's first packet). */
+  CLIENT_SIDE = 5,
+  /** First sequence number seen from A / from B (valid once the packet count of that side is > 0). */
+  FIRST_SEQ_A = 6,
+  FIRST_SEQ_B = 7,
+  // doubles 4..13 (ints 8..27)
+  /** EVIDENCE code. */
+  EVIDENCE = 28,
+  /** 1-based index of the capture file (in the command line order) of the first packet. */
+  FILE_INDEX = 29,
+  /** Window of the first SYN-ACK (valid when SYN_ACK_COUNT > 0). */
+  SYN_ACK_WINDOW = 30,
+  /** Index of the flow's addresses in the IPv6 address pool. */
+  POOL_SLOT = 31,
+  // doubles 16..18 (ints 32..37)
+  SYN_SEQUENCE = 38,
+  SYN_ACK_SEQUENCE = 39,
+  /** IP length (header + payload, from the IP header), TCP header length and IP version of the handshake ACK. */
+  ACK_IP_LENGTH = 40,
+  ACK_TCP_HEADER_LENGTH = 41,
+  ACK_IP_VERSION = 42,
+  /**
+   * Carriers per CARRIER_SLOT, three ints each from CARRIERS + 3 * slot: shape (0 none; > 0 a single
+   * carrier kept as a shape number plus its IPv4 address and port (-1: none), so no object stays
+   * referenced and nothing per connection reaches the old generation; -1 anything else (IPv6 or unusual
+   * address text, several carriers), kept as objects in a map), address (`| 0`), port.
+   */
+  CARRIERS = 48,
+}
+
+export const enum D {
+  /** Packets from A / from B (the connection's packets are their sum) and their payload bytes. */
+  PACKETS_A = 4,
+  PACKETS_B = 5,
+  PAYLOAD_A = 6,
+  PAYLOAD_B = 7,
+  BYTES = 8,
+  /** Packet number of the ACK that completes the handshake (0: not seen). */
+  ACK_PACKET = 9,
+  /** SYNs (without ACK) from the client, retransmissions included; 0 = no SYN in the capture. */
+  SYN_COUNT = 10,
+  SYN_ACK_COUNT = 11,
+  /** Client→server packets (SYN and handshake ACK included) with a client-address carrier. */
+  CARRIER_PACKETS = 12,
+  /** Packet number of the first packet. */
+  FIRST_PACKET = 13,
+  SYN_PACKET = 16,
+  /** Server→client packets with a client-address carrier. */
+  SERVER_CARRIER_PACKETS = 17,
+  LATER_CARRIER_PACKET = 18,
+}
+
+export const ROW_BYTES = 256;
+export const ROW_INTS = ROW_BYTES / 4;
+export const ROW_DOUBLES = ROW_BYTES / 8;
+/** Ints of a connection (everything after the 4-tuple fields) that resetConnection clears. */
+const CONNECTION_INTS_START = I.FLAGS;
+const IPV6_KEY = 1 << 30;
+
+/**
+ * Flow rows. A flow is the row index returned by `lookup`; read and write its fields through `ints`
+ * and `doubles` (see I and D). The buffer is replaced when the table grows (only inside `lookup`), so
+ * take `ints` / `doubles` from the table after a lookup, never across one.
+ */
 export class FlowTable {
-  /** Open addressing, linear probing: slot → record index + 1 (0 = empty). Load kept ≤ 1/2. */
+  /** Open addressing, linear probing: slot → row + 1 (0 = empty). Load kept ≤ 1/2. */
   private slots = new Int32Array(INITIAL_SLOTS);
   private mask = INITIAL_SLOTS - 1;
-  private pool = new Uint8Array(POOL_STRIDE * 1024);
+  /** Addresses of IPv6 flows, 32 bytes each at POOL_SLOT (IPv4 addresses are WORD_A / WORD_B). */
+  private pool = new Uint8Array(POOL_STRIDE * 64);
+  private poolUsed = 0;
   private used = 0;
-  /** Every record, in creation order. */
-  readonly records: FlowRecord[] = [];
+  private capacity = INITIAL_ROWS;
+  ints = new Int32Array(INITIAL_ROWS * ROW_INTS);
+  doubles = new Float64Array(this.ints.buffer);
   /** FLOW_DIRECTION of the packet of the last `lookup`. */
   direction = 0;
+
+  /** SYN-ACK window 0 (flag ZERO_WINDOW): time (ms) of that SYN-ACK while waiting for an opening. Rare: a map. */
+  readonly zeroWindowSince = new Map<number, number>();
+  /** Milliseconds from a zero-window SYN-ACK to the first server packet with a window > 0 (flag WINDOW_OPENED). */
+  readonly windowOpenedAfter = new Map<number, number>();
+  /** Packet number of a server RST with TTL/hop limit 63 sent before any server data (flag RST_TTL63). */
+  readonly rstTtl63Packet = new Map<number, number>();
+  private readonly carrierObjects = new Map<number, readonly CarrierView[]>();
+  private readonly carrierShapes: CarrierShape[] = [];
+  /** format → (kind, length, firstOption) → shape number. */
+  private readonly shapeNumbers = new Map<string, Map<number, number>>();
 
   get size(): number {
     return this.used;
   }
 
   /**
-   * The record of the TCP/UDP 4-tuple of a packet (created when new); sets `direction`.
+   * The row of the TCP/UDP 4-tuple of a packet (created when new); sets `direction`.
    * `data` holds the packet; the addresses are `length` (4 or 16) bytes at the given offsets.
-   * No allocation unless the 4-tuple is new.
+   * No allocation unless the table grows.
    */
-  lookup(data: Uint8Array, sourceOffset: number, destinationOffset: number, length: 4 | 16, sourcePort: number, destinationPort: number): FlowRecord {
+  lookup(data: Uint8Array, sourceOffset: number, destinationOffset: number, length: 4 | 16, sourcePort: number, destinationPort: number): number {
     // Symmetric in (source, destination): XOR of the two endpoints' words, then one mix.
-    const hash = mix32(addressWords(data, sourceOffset, length) ^ addressWords(data, destinationOffset, length) ^ Math.imul(sourcePort ^ destinationPort, 0x9e3779b1) ^ length) & 0x3fffffff;
-    const version = length === 4 ? 4 : 6;
+    // The first address words decide for IPv4 and reject most IPv6 mismatches before a byte compare.
+    const source0 = word(data, sourceOffset);
+    const destination0 = word(data, destinationOffset);
+    const ipv4 = length === 4;
+    const sourceWords = ipv4 ? source0 : addressWords(data, sourceOffset, length);
+    const destinationWords = ipv4 ? destination0 : addressWords(data, destinationOffset, length);
+    const hash = mix32(sourceWords ^ destinationWords ^ Math.imul(sourcePort ^ destinationPort, 0x9e3779b1) ^ length) & 0x3fffffff;
+    const key = ipv4 ? hash : hash | IPV6_KEY;
+    const forward = (sourcePort << 16) | destinationPort;
+    const backward = (destinationPort << 16) | sourcePort;
     const slots = this.slots;
     const mask = this.mask;
-    const pool = this.pool;
-    const records = this.records;
+    const ints = this.ints;
     let i = hash & mask;
     for (let entry = slots[i]!; entry !== 0; entry = slots[i]!) {
-      const r = records[entry - 1]!;
-      if (r.hash === hash && r.ipVersion === version) {
-        const base = r.slot * POOL_STRIDE;
-        if (r.portA === sourcePort && r.portB === destinationPort && same(pool, base, data, sourceOffset, length) && same(pool, base + POOL_B, data, destinationOffset, length)) {
+      const r = entry - 1;
+      const o = r * ROW_INTS;
+      if (ints[o + I.KEY] === key) {
+        const ports = ints[o + I.PORTS]!;
+        const wordA = ints[o + I.WORD_A]!;
+        const wordB = ints[o + I.WORD_B]!;
+        if (ports === forward && wordA === source0 && wordB === destination0 && (ipv4 || this.sameAddresses(r, data, sourceOffset, destinationOffset))) {
           this.direction = FLOW_DIRECTION.A_TO_B;
           return r;
         }
-        if (r.portA === destinationPort && r.portB === sourcePort && same(pool, base, data, destinationOffset, length) && same(pool, base + POOL_B, data, sourceOffset, length)) {
+        if (ports === backward && wordA === destination0 && wordB === source0 && (ipv4 || this.sameAddresses(r, data, destinationOffset, sourceOffset))) {
           this.direction = FLOW_DIRECTION.B_TO_A;
           return r;
         }
       }
       i = (i + 1) & mask;
     }
-    const slot = this.used++;
-    if ((slot + 1) * POOL_STRIDE > this.pool.length) {
-      const bigger = new Uint8Array(this.pool.length * 2);
-      bigger.set(this.pool);
-      this.pool = bigger;
+    const r = this.used++;
+    if (r === this.capacity) this.growRows();
+    const o = r * ROW_INTS;
+    const row = this.ints;
+    if (!ipv4) {
+      const slot = this.poolUsed++;
+      if ((slot + 1) * POOL_STRIDE > this.pool.length) this.pool = grown(this.pool, this.pool.length * 2);
+      this.pool.set(data.subarray(sourceOffset, sourceOffset + 16), slot * POOL_STRIDE);
+      this.pool.set(data.subarray(destinationOffset, destinationOffset + 16), slot * POOL_STRIDE + POOL_B);
+      row[o + I.POOL_SLOT] = slot;
     }
-    const base = slot * POOL_STRIDE;
-    this.pool.set(data.subarray(sourceOffset, sourceOffset + length), base);
-    this.pool.set(data.subarray(destinationOffset, destinationOffset + length), base + POOL_B);
-    const record = new FlowRecord(hash, slot, version, sourcePort, destinationPort);
-    records.push(record);
-    slots[i] = slot + 1;
-    if (this.used * 2 > slots.length) this.grow();
+    row[o + I.KEY] = key;
+    row[o + I.WORD_A] = source0;
+    row[o + I.WORD_B] = destination0;
+    row[o + I.PORTS] = forward;
+    // a new row is all zero, which is every connection field's "nothing seen yet" value
+    slots[i] = r + 1;
+    if (this.used * 2 > slots.length) this.growSlots();
     this.direction = FLOW_DIRECTION.A_TO_B;
-    return record;
+    return r;
   }
 
-  private grow(): void {
+  /** Row r's addresses A and B are the 16 bytes at aOffset and at bOffset of data (IPv6). */
+  private sameAddresses(r: number, data: Uint8Array, aOffset: number, bOffset: number): boolean {
+    const base = this.ints[r * ROW_INTS + I.POOL_SLOT]! * POOL_STRIDE;
+    return same(this.pool, base, data, aOffset, 16) && same(this.pool, base + POOL_B, data, bOffset, 16);
+  }
+
+  /** Forget the finished connection of `flow` (every field after the 4-tuple and POOL_SLOT), keep the 4-tuple. */
+  resetConnection(flow: number): void {
+    const ints = this.ints;
+    const o = flow * ROW_INTS;
+    const flags = ints[o + I.FLAGS]!;
+    if ((flags & FLOW_FLAG.ZERO_WINDOW) !== 0) this.zeroWindowSince.delete(flow);
+    if ((flags & FLOW_FLAG.WINDOW_OPENED) !== 0) this.windowOpenedAfter.delete(flow);
+    if ((flags & FLOW_FLAG.RST_TTL63) !== 0) this.rstTtl63Packet.delete(flow);
+    for (let slot = 0; slot < SLOTS; slot++) if (ints[o + I.CARRIERS + 3 * slot] === -1) this.carrierObjects.delete(flow * SLOTS + slot);
+    const poolSlot = ints[o + I.POOL_SLOT]!;
+    ints.fill(0, o + CONNECTION_INTS_START, o + ROW_INTS);
+    ints[o + I.POOL_SLOT] = poolSlot;
+    ints[o + I.FLAGS] = FLOW_FLAG.REUSED;
+  }
+
+  /** One int / double field of a row (for per-connection code; per-packet code indexes ints / doubles). */
+  int(flow: number, field: I): number {
+    return this.ints[flow * ROW_INTS + field]!;
+  }
+  double(flow: number, field: D): number {
+    return this.doubles[flow * ROW_DOUBLES + field]!;
+  }
+
+  /** 4 or 6. */
+  ipVersion(flow: number): 4 | 6 {
+    return (this.ints[flow * ROW_INTS + I.KEY]! & IPV6_KEY) !== 0 ? 6 : 4;
+  }
+  portA(flow: number): number {
+    return this.ints[flow * ROW_INTS + I.PORTS]! >>> 16;
+  }
+  portB(flow: number): number {
+    return this.ints[flow * ROW_INTS + I.PORTS]! & 0xffff;
+  }
+  clientSide(flow: number): 0 | 1 {
+    return this.ints[flow * ROW_INTS + I.CLIENT_SIDE] === 1 ? 1 : 0;
+  }
+  flags(flow: number): number {
+    return this.ints[flow * ROW_INTS + I.FLAGS]!;
+  }
+
+  /** Packets of the flow's current connection. */
+  packets(flow: number): number {
+    const o = flow * ROW_DOUBLES;
+    return this.doubles[o + D.PACKETS_A]! + this.doubles[o + D.PACKETS_B]!;
+  }
+
+  private growRows(): void {
+    this.capacity *= ROW_GROWTH;
+    this.ints = grown(this.ints, this.capacity * ROW_INTS);
+    this.doubles = new Float64Array(this.ints.buffer);
+  }
+
+  private growSlots(): void {
     const slots = new Int32Array(this.slots.length * 2);
     const mask = slots.length - 1;
-    for (const r of this.records) {
-      let i = r.hash & mask;
+    for (let r = 0; r < this.used; r++) {
+      let i = this.ints[r * ROW_INTS + I.KEY]! & mask;
       while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = r.slot + 1;
+      slots[i] = r + 1;
     }
     this.slots = slots;
     this.mask = mask;
   }
 
-  /** Address text of endpoint A (side 0) or B (side 1) of a record. */
-  address(record: FlowRecord, side: 0 | 1): string {
-    return formatIp(this.pool, record.slot * POOL_STRIDE + (side === 0 ? 0 : POOL_B), record.ipVersion === 4 ? 4 : 16);
+  /** Keep one carrier (with a client address) in a slot of the flow's connection. */
+  keepCarrier(flow: number, slot: number, c: Carrier): void {
+    const address = dottedQuadValue(c.clientAddress!);
+    if (address < 0) {
+      this.keepCarrierObjects(flow, slot, [c]);
+      return;
+    }
+    const o = flow * ROW_INTS + I.CARRIERS + 3 * slot;
+    this.ints[o] = this.shapeNumber(c);
+    this.ints[o + 1] = address | 0;
+    this.ints[o + 2] = c.clientPort ?? -1;
   }
 
-  /** True when endpoint `side` of the record has these address bytes (4 or 16) and, when given, this port. */
-  endpointIs(record: FlowRecord, side: 0 | 1, address: Uint8Array, port: number | null): boolean {
-    const length = record.ipVersion === 4 ? 4 : 16;
+  /** Keep a list of carriers in a slot (objects; for the unusual cases keepCarrier does not cover). */
+  keepCarrierObjects(flow: number, slot: number, list: readonly CarrierView[]): void {
+    this.ints[flow * ROW_INTS + I.CARRIERS + 3 * slot] = -1;
+    this.carrierObjects.set(flow * SLOTS + slot, list);
+  }
+
+  hasCarrier(flow: number, slot: number): boolean {
+    return this.ints[flow * ROW_INTS + I.CARRIERS + 3 * slot] !== 0;
+  }
+
+  /**
+   * Shape number of a slot holding one compact carrier (> 0), 0 when empty, -1 when kept as objects.
+   * Two compact carriers with the same shape differ only in their IPv4 address and port.
+   */
+  carrierShapeOf(flow: number, slot: number): number {
+    return this.ints[flow * ROW_INTS + I.CARRIERS + 3 * slot]!;
+  }
+
+  /** The carriers of a slot (null: none); made anew for compact ones. */
+  carriers(flow: number, slot: number): readonly CarrierView[] | null {
+    const o = flow * ROW_INTS + I.CARRIERS + 3 * slot;
+    const shape = this.ints[o]!;
+    if (shape === 0) return null;
+    if (shape < 0) return this.carrierObjects.get(flow * SLOTS + slot)!;
+    return [this.viewOf(shape, formatIpv4Value(this.ints[o + 1]! >>> 0), this.ints[o + 2]!)];
+  }
+
+  /** The first carrier of a slot (null: none). */
+  carrier(flow: number, slot: number): CarrierView | null {
+    return this.carriers(flow, slot)?.[0] ?? null;
+  }
+
+  /** A carrier of the given compact shape with this address text (for outcomes that depend on the shape only). */
+  shapeView(shape: number, address: string): readonly CarrierView[] {
+    return [this.viewOf(shape, address, null)];
+  }
+
+  /** IPv4 address (as a number) of a slot's compact carrier. */
+  carrierAddressValue(flow: number, slot: number): number {
+    return this.ints[flow * ROW_INTS + I.CARRIERS + 3 * slot + 1]! >>> 0;
+  }
+
+  private viewOf(shape: number, clientAddress: string, port: number | null): CarrierView {
+    const s = this.carrierShapes[shape - 1]!;
+    const view: CarrierView = { carrier: s.carrier, kind: s.kind, length: s.length, format: s.format, clientAddress, clientPort: port === null || port < 0 ? null : port };
+    if (s.firstOption !== undefined) view.firstOption = s.firstOption;
+    return view;
+  }
+
+  private shapeNumber(c: Carrier): number {
+    let byFormat = this.shapeNumbers.get(c.format);
+    if (byFormat === undefined) this.shapeNumbers.set(c.format, (byFormat = new Map()));
+    const key = ((c.kind ?? 0x100) * 0x10000 + c.length) * 4 + (c.firstOption === undefined ? 0 : c.firstOption ? 1 : 2);
+    let n = byFormat.get(key);
+    if (n === undefined || this.carrierShapes[n - 1]!.carrier !== c.carrier) {
+      this.carrierShapes.push({ carrier: c.carrier, kind: c.kind, length: c.length, format: c.format, firstOption: c.firstOption });
+      n = this.carrierShapes.length;
+      if (!byFormat.has(key)) byFormat.set(key, n);
+    }
+    return n;
+  }
+
+  /** 4-tuples that carried more than one connection. */
+  reusedFourTuples(): number {
+    let n = 0;
+    for (let r = 0; r < this.used; r++) if ((this.ints[r * ROW_INTS + I.FLAGS]! & FLOW_FLAG.REUSED) !== 0) n++;
+    return n;
+  }
+
+  /** How the client side of the flow's current connection was decided. */
+  evidence(flow: number): ClientEvidence {
+    return EVIDENCE_NAMES[this.ints[flow * ROW_INTS + I.EVIDENCE]!]!;
+  }
+
+  /** Packets and payload bytes from the client side and from the server side. */
+  clientPackets(flow: number): number {
+    return this.doubles[flow * ROW_DOUBLES + (this.clientSide(flow) === 1 ? D.PACKETS_B : D.PACKETS_A)]!;
+  }
+  serverPackets(flow: number): number {
+    return this.doubles[flow * ROW_DOUBLES + (this.clientSide(flow) === 1 ? D.PACKETS_A : D.PACKETS_B)]!;
+  }
+  clientPayload(flow: number): number {
+    return this.doubles[flow * ROW_DOUBLES + (this.clientSide(flow) === 1 ? D.PAYLOAD_B : D.PAYLOAD_A)]!;
+  }
+  serverPayload(flow: number): number {
+    return this.doubles[flow * ROW_DOUBLES + (this.clientSide(flow) === 1 ? D.PAYLOAD_A : D.PAYLOAD_B)]!;
+  }
+
+  /** Address of endpoint `side` as a number when the flow is IPv4, else -1. */
+  ipv4Value(flow: number, side: 0 | 1): number {
+    if (this.ipVersion(flow) !== 4) return -1;
+    return this.ints[flow * ROW_INTS + (side === 0 ? I.WORD_A : I.WORD_B)]! >>> 0;
+  }
+
+  /** Address text of endpoint A (side 0) or B (side 1) of a flow. */
+  address(flow: number, side: 0 | 1): string {
+    if (this.ipVersion(flow) === 4) return formatIpv4Value(this.ipv4Value(flow, side));
+    return formatIp(this.pool, this.ints[flow * ROW_INTS + I.POOL_SLOT]! * POOL_STRIDE + (side === 0 ? 0 : POOL_B), 16);
+  }
+
+  /** True when endpoint `side` of the flow has these address bytes (4 or 16) and, when given, this port. */
+  endpointIs(flow: number, side: 0 | 1, address: Uint8Array, port: number | null): boolean {
+    const length = this.ipVersion(flow) === 4 ? 4 : 16;
     if (address.length !== length) return false;
-    if (port !== null && (side === 0 ? record.portA : record.portB) !== port) return false;
-    return same(this.pool, record.slot * POOL_STRIDE + (side === 0 ? 0 : POOL_B), address, 0, length);
+    if (port !== null && (side === 0 ? this.portA(flow) : this.portB(flow)) !== port) return false;
+    if (length === 4) return this.ints[flow * ROW_INTS + (side === 0 ? I.WORD_A : I.WORD_B)] === word(address, 0);
+    return same(this.pool, this.ints[flow * ROW_INTS + I.POOL_SLOT]! * POOL_STRIDE + (side === 0 ? 0 : POOL_B), address, 0, length);
   }
 
-  /** Client and server endpoints of the current connection (A is the client while undecided). */
-  endpoints(record: FlowRecord): FlowEndpoints {
-    const clientSide: 0 | 1 = record.clientSide === 1 ? 1 : 0;
+  /** Client and server endpoints of the current connection. */
+  endpoints(flow: number): FlowEndpoints {
+    const clientSide = this.clientSide(flow);
     const serverSide: 0 | 1 = clientSide === 0 ? 1 : 0;
-    const clientAddress = this.address(record, clientSide);
-    const serverAddress = this.address(record, serverSide);
-    const clientPort = clientSide === 0 ? record.portA : record.portB;
-    const serverPort = clientSide === 0 ? record.portB : record.portA;
+    const clientAddress = this.address(flow, clientSide);
+    const serverAddress = this.address(flow, serverSide);
+    const clientPort = clientSide === 0 ? this.portA(flow) : this.portB(flow);
+    const serverPort = clientSide === 0 ? this.portB(flow) : this.portA(flow);
     return {
       client: formatEndpoint(clientAddress, clientPort),
       server: formatEndpoint(serverAddress, serverPort),
@@ -305,8 +528,77 @@ export class FlowTable {
   }
 }
 
+/** Dotted quad of an address held as a number 0..2^32-1. */
+export function formatIpv4Value(value: number): string {
+  return `${Math.floor(value / 0x1000000)}.${Math.floor(value / 0x10000) & 255}.${Math.floor(value / 0x100) & 255}.${value & 255}`;
+}
+
+/**
+ * Rows keyed by a pair of numbers (an IPv4 address 0..2^32-1 and a port or 0), in insertion order,
+ * each with two counters; open addressing over typed arrays (the numeric twin of a Map keyed by
+ * "address|port" text, without a string per key).
+ */
+export class PairIndex {
+  private slots = new Int32Array(1 << 10);
+  private mask = (1 << 10) - 1;
+  private keys = new Float64Array(1 << 9);
+  private counters = new Float64Array(2 << 9);
+  size = 0;
+
+  /** Row of the pair, -1 when absent. */
+  find(address: number, port: number): number {
+    const key = address * 0x10000 + port;
+    for (let i = mix32((address | 0) ^ Math.imul(port, 0x9e3779b1)) & this.mask; ; i = (i + 1) & this.mask) {
+      const entry = this.slots[i]!;
+      if (entry === 0) return -1;
+      if (this.keys[entry - 1] === key) return entry - 1;
+    }
+  }
+
+  /** Row of the pair, added (counters 0) when absent. */
+  add(address: number, port: number): number {
+    const found = this.find(address, port);
+    if (found >= 0) return found;
+    const row = this.size++;
+    if (row === this.keys.length) {
+      this.keys = grown(this.keys, row * 2);
+      this.counters = grown(this.counters, row * 4);
+    }
+    this.keys[row] = address * 0x10000 + port;
+    if (this.size * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    else this.place(row);
+    return row;
+  }
+
+  address(row: number): number {
+    return Math.floor(this.keys[row]! / 0x10000);
+  }
+
+  /** Counter k (0 or 1) of a row. */
+  counter(row: number, k: 0 | 1): number {
+    return this.counters[row * 2 + k]!;
+  }
+  addToCounter(row: number, k: 0 | 1, n: number): void {
+    this.counters[row * 2 + k]! += n;
+  }
+
+  private place(row: number): void {
+    const key = this.keys[row]!;
+    const address = Math.floor(key / 0x10000);
+    const port = key - address * 0x10000;
+    let i = mix32((address | 0) ^ Math.imul(port, 0x9e3779b1)) & this.mask;
+    while (this.slots[i] !== 0) i = (i + 1) & this.mask;
+    this.slots[i] = row + 1;
+  }
+
+  private rehash(size: number): void {
+    this.slots = new Int32Array(size);
+    this.mask = size - 1;
+    for (let row = 0; row < this.size; row++) this.place(row);
+  }
+}
+
 function same(a: Uint8Array, aOffset: number, b: Uint8Array, bOffset: number, length: number): boolean {
   for (let i = 0; i < length; i++) if (a[aOffset + i] !== b[bOffset + i]) return false;
   return true;
 }
-

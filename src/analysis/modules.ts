@@ -35,12 +35,15 @@ export interface PeerResult {
   packet: 'syn' | 'ack' | null;
 }
 
+/** The fields of a carrier that decide what a module reads. */
+export type ModuleCarrier = Pick<Carrier, 'clientAddress' | 'clientPort' | 'format' | 'firstOption'>;
+
 export interface ModuleInput {
   /** Family of the packets reaching the backend (4 or 6). */
   socketFamily: 4 | 6;
   /** Client-address carriers of the client SYN / of the handshake-completing ACK (null: none or not seen). */
-  synCarriers: readonly Carrier[] | null;
-  ackCarriers: readonly Carrier[] | null;
+  synCarriers: readonly ModuleCarrier[] | null;
+  ackCarriers: readonly ModuleCarrier[] | null;
   /** What getpeername returns without a carrier: the packet source (LB local address) and port. */
   lbAddress: string;
   lbPort: number;
@@ -133,29 +136,53 @@ function isIpv6Text(address: string): boolean {
   return address.includes(':');
 }
 
+/** Which packet `pickCarrier` took its carrier from ('syn' | 'ack'); valid right after a non-null result. */
+let pickedPacket: 'syn' | 'ack' = 'ack';
+/** The accept rule of the carrier `pickCarrier` returned. */
+let pickedAccept: Accept | null = null;
+
 /**
- * The peer address a backend module would report for one connection. Pure; allocates the result.
+ * The carrier a backend module reads for one connection (null: none, the application sees the
+ * load balancer). Allocation-free; sets pickedPacket / pickedAccept.
  */
-export function resolvePeer(module: BackendModule, input: ModuleInput): PeerResult {
-  const lb = (): PeerResult => ({ outcome: 'lb', address: input.lbAddress, port: input.lbPort, format: null, packet: null });
-  if (input.socketFamily === 6 && module.ipv6 === 'ignore') return lb();
+function pickCarrier(module: BackendModule, socketFamily: 4 | 6, synCarriers: readonly ModuleCarrier[] | null, ackCarriers: readonly ModuleCarrier[] | null): ModuleCarrier | null {
+  if (socketFamily === 6 && module.ipv6 === 'ignore') return null;
   const accepts = ACCEPT_BY_FORMAT.get(module) ?? new Map(module.accepts.map((a) => [a.format, a]));
   for (const which of module.packets) {
-    const carriers = which === 'syn' ? input.synCarriers : input.ackCarriers;
+    const carriers = which === 'syn' ? synCarriers : ackCarriers;
     if (carriers === null) continue;
     for (const c of carriers) {
       if (c.clientAddress === null) continue;
       const accept = accepts.get(c.format);
       if (accept === undefined) continue;
       if (accept.firstOptionOnly && c.firstOption === false) continue;
-      const address = c.clientAddress;
-      const port = accept.shape === 'v4-no-port' ? input.lbPort : c.clientPort;
-      if (isIpv6Text(address)) {
-        // An IPv6 client: visible through getpeername on an IPv6 socket, through getsockopt on an IPv4 one.
-        return { outcome: input.socketFamily === 6 ? 'client' : 'client-getsockopt', address, port, format: c.format, packet: which };
-      }
-      return { outcome: 'client', address: input.socketFamily === 6 ? `::ffff:${address}` : address, port, format: c.format, packet: which };
+      pickedPacket = which;
+      pickedAccept = accept;
+      return c;
     }
   }
-  return lb();
+  return null;
+}
+
+function outcomeOf(socketFamily: 4 | 6, address: string): PeerOutcome {
+  // An IPv6 client: visible through getpeername on an IPv6 socket, through getsockopt on an IPv4 one.
+  return isIpv6Text(address) && socketFamily !== 6 ? 'client-getsockopt' : 'client';
+}
+
+/** The outcome alone of resolvePeer(module, input) (no allocation; for tallies over every connection). */
+export function peerOutcome(module: BackendModule, socketFamily: 4 | 6, synCarriers: readonly ModuleCarrier[] | null, ackCarriers: readonly ModuleCarrier[] | null): PeerOutcome {
+  const c = pickCarrier(module, socketFamily, synCarriers, ackCarriers);
+  return c === null ? 'lb' : outcomeOf(socketFamily, c.clientAddress!);
+}
+
+/**
+ * The peer address a backend module would report for one connection. Pure; allocates the result.
+ */
+export function resolvePeer(module: BackendModule, input: ModuleInput): PeerResult {
+  const c = pickCarrier(module, input.socketFamily, input.synCarriers, input.ackCarriers);
+  if (c === null) return { outcome: 'lb', address: input.lbAddress, port: input.lbPort, format: null, packet: null };
+  const address = c.clientAddress!;
+  const port = pickedAccept!.shape === 'v4-no-port' ? input.lbPort : c.clientPort;
+  const outcome = outcomeOf(input.socketFamily, address);
+  return { outcome, address: isIpv6Text(address) || input.socketFamily !== 6 ? address : `::ffff:${address}`, port, format: c.format, packet: pickedPacket };
 }

@@ -20,8 +20,8 @@
  * connection, else 8 for IPv4 packets and 20 for IPv6 packets (DPVS picks it by client family,
  * unknown without a carrier; for NAT64 flows with no carrier at all the check uses 8).
  */
-import type { PeerResult } from './modules.js';
-import type { FlowRecord } from './flows.js';
+import type { PeerOutcome } from './modules.js';
+import { CARRIER_SLOT, D, FLOW_FLAG, I, type FlowTable } from './flows.js';
 
 export const VERDICTS = [
   'ok', 'unread-kind', 'mtu', 'no-room', 'syn-only', 'data-only', 'proxy-protocol', 'no-carrier', 'no-handshake', 'client-leg',
@@ -51,29 +51,27 @@ export interface VerdictOptions {
 }
 
 /** Carrier length in the TCP header that the load balancer would have to add. */
-export function carrierLength(flow: FlowRecord): number {
-  const known = flow.firstCarrier;
+export function carrierLength(table: FlowTable, flow: number): number {
+  const known = table.carrier(flow, CARRIER_SLOT.FIRST);
   if (known !== null && known.carrier === 'tcp-option') return known.length;
-  return flow.ackIpVersion === 6 ? 20 : 8;
+  return table.int(flow, I.ACK_IP_VERSION) === 6 ? 20 : 8;
 }
 
-function hasClientCarrier(list: readonly { clientAddress: string | null }[] | null): boolean {
-  if (list === null) return false;
-  for (const c of list) if (c.clientAddress !== null) return true;
-  return false;
-}
-
-/** Classify a finished connection. `peer` is the chosen module's result; `clientLeg` from the leg heuristic. */
-export function classifyFlow(flow: FlowRecord, peer: PeerResult, clientLeg: boolean, options: VerdictOptions): Verdict {
+/**
+ * Classify the finished connection of row `flow`. `outcome` is what the chosen module returns;
+ * `clientLeg` from the leg heuristic.
+ */
+export function classifyFlow(table: FlowTable, flow: number, outcome: PeerOutcome, clientLeg: boolean, options: VerdictOptions): Verdict {
   if (clientLeg) return 'client-leg';
-  if (flow.synCount === 0 || flow.ackPacket === 0) return 'no-handshake';
-  if (peer.outcome !== 'lb') return 'ok';
-  if (hasClientCarrier(flow.ackCarriers)) return 'unread-kind';
-  const need = carrierLength(flow);
-  if (flow.ackIpLength > options.mtu - need) return 'mtu';
-  if (60 - flow.ackTcpHeaderLength < need) return 'no-room';
-  if (hasClientCarrier(flow.synCarriers)) return 'syn-only';
-  if (flow.laterCarrier !== null) return 'data-only';
-  if (flow.proxyHeader) return 'proxy-protocol';
+  if (table.double(flow, D.SYN_COUNT) === 0 || table.double(flow, D.ACK_PACKET) === 0) return 'no-handshake';
+  if (outcome !== 'lb') return 'ok';
+  // the SYN and ACK slots only hold carriers that name a client address
+  if (table.hasCarrier(flow, CARRIER_SLOT.ACK)) return 'unread-kind';
+  const need = carrierLength(table, flow);
+  if (table.int(flow, I.ACK_IP_LENGTH) > options.mtu - need) return 'mtu';
+  if (60 - table.int(flow, I.ACK_TCP_HEADER_LENGTH) < need) return 'no-room';
+  if (table.hasCarrier(flow, CARRIER_SLOT.SYN)) return 'syn-only';
+  if (table.hasCarrier(flow, CARRIER_SLOT.LATER)) return 'data-only';
+  if ((table.flags(flow) & FLOW_FLAG.PROXY_HEADER) !== 0) return 'proxy-protocol';
   return 'no-carrier';
 }

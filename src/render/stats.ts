@@ -10,8 +10,13 @@ export interface StatsTextOptions {
   chalk: ChalkInstance;
 }
 
+/** en-US grouping ("1,234,567"); counts are non-negative integers, which skip the ICU formatter (and its start-up). */
 function number(n: number): string {
-  return n.toLocaleString('en-US');
+  if (!Number.isSafeInteger(n) || n < 0) return n.toLocaleString('en-US');
+  const digits = String(n);
+  let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  for (let i = out.length; i < digits.length; i += 3) out += ',' + digits.slice(i, i + 3);
+  return out;
 }
 
 function percent(part: number, whole: number): string {
