@@ -15,7 +15,7 @@ import { TCP_OPTION } from '../codec/tcp.js';
 import { TCP_OPTION_LENGTH, TCP_OPTION_WALK, TFO_EXPERIMENT_ID, TcpOptionCursor, tcpOptionName } from '../codec/tcp-options.js';
 import { carrierLabel, hexBytes } from './common.js';
 import { putAscii, putHex, putUint } from './json-bytes.js';
-import { AsciiWords, putWords } from './writer.js';
+import { AsciiWords, putU32, putWords } from './writer.js';
 
 /** Where the array stands before the next option (the separator the next fragment starts with). */
 export const OPTIONS_STATE = Object.freeze({
@@ -83,6 +83,65 @@ function bodyText(kind: number, length: number, body: number): string {
   }
 }
 
+/** Kinds of value in an options template. */
+const VALUE = Object.freeze({ U16: 0, U8: 1, U32: 2 });
+
+/**
+ * The text of one options array shape (start offset and the kind/length of each option, all of
+ * them EOL, NOP or a BODY other than HEAD): `texts[i]` before value i, the last text after the
+ * last value. Written as a few copies however many options there are.
+ */
+class OptionsTemplate {
+  constructor(
+    readonly start: number,
+    /** kind, length per option (length 1 for EOL and NOP). */
+    readonly skeleton: Uint8Array,
+    readonly texts: readonly AsciiWords[],
+    readonly valueKinds: Uint8Array,
+    readonly valueOffsets: Int32Array,
+    /** OPTIONS_STATE after the last option. */
+    readonly state: number,
+  ) {}
+}
+
+/** Direct-mapped template slots (an options area has few shapes in a capture). */
+const TEMPLATE_SLOTS = 1024;
+/** Options in a 40-byte area: at most 40 (all one-byte). */
+const MAX_OPTIONS = 40;
+
+/** The template for the options in `skeleton` (`count` kind/length pairs) starting at `start`. */
+function buildTemplate(start: number, skeleton: Uint8Array, count: number): OptionsTemplate {
+  const texts: AsciiWords[] = [];
+  const kinds: number[] = [];
+  const offsets: number[] = [];
+  let text = '';
+  let state: number = OPTIONS_STATE.EMPTY;
+  let q = start;
+  for (let i = 0; i < count; i += 2) {
+    const kind = skeleton[i]!;
+    const length = skeleton[i + 1]!;
+    const body = bodyOf(kind, length);
+    text += STATE_PREFIX[state] + '{"kind":' + kind + ',"length":' + length + ',"offset":' + q + bodyText(kind, length, body);
+    state = OPTIONS_STATE.OPEN;
+    if (body === BODY.FULL) {
+      state = OPTIONS_STATE.CLOSED;
+    } else if (body === BODY.TS) {
+      texts.push(new AsciiWords(text), new AsciiWords(',"tsecr":'));
+      kinds.push(VALUE.U32, VALUE.U32);
+      offsets.push(q + 2, q + 6);
+      text = '';
+    } else {
+      texts.push(new AsciiWords(text));
+      kinds.push(body === BODY.U16 ? VALUE.U16 : VALUE.U8);
+      offsets.push(q + 2);
+      text = '';
+    }
+    q += length;
+  }
+  texts.push(new AsciiWords(text));
+  return new OptionsTemplate(start, skeleton.slice(0, count), texts, Uint8Array.from(kinds), Int32Array.from(offsets), state);
+}
+
 const K_TSECR = new AsciiWords(',"tsecr":');
 const K_QUOTE_END = new AsciiWords('"}');
 const CLOSE = STATE_CLOSE.map((text) => new AsciiWords(text));
@@ -97,8 +156,15 @@ export class JsonOptionsWriter {
   private readonly fragments: (AsciiWords[] | undefined)[] = new Array<AsciiWords[] | undefined>(256 * 41 * 3 * 2).fill(undefined);
   /** `,"name":"toa","carrier":"toa-v4","data":"` per carrier format. */
   private readonly carrierNames = new Map<string, AsciiWords>();
+  /** Options templates by skeleton hash. */
+  private readonly templates: (OptionsTemplate | undefined)[] = new Array<OptionsTemplate | undefined>(TEMPLATE_SLOTS);
+  /** The skeleton (kind, length pairs) of the options being written. */
+  private readonly skeleton = new Uint8Array(2 * MAX_OPTIONS);
   /** The state after the options `write` wrote last (see OPTIONS_STATE). */
   state: number = OPTIONS_STATE.EMPTY;
+
+  /** `templates` false: every option through its own fragment (same bytes; for tests). */
+  constructor(private readonly useTemplates = true) {}
 
   /**
    * Write the options walked in data[start, end) (`start` < 0: no options area) at `p` of `dv`
@@ -112,8 +178,12 @@ export class JsonOptionsWriter {
       this.state = state;
       return p;
     }
-    const cursor = this.cursor.reset(data, start, end);
     const haveCarriers = carriers.length > 0;
+    if (!haveCarriers && this.useTemplates) {
+      const after = this.writeTemplate(dv, p, data, start, end);
+      if (after >= 0) return after;
+    }
+    const cursor = this.cursor.reset(data, start, end);
     while (cursor.next()) {
       const at = cursor.offset;
       const length = cursor.length;
@@ -161,6 +231,51 @@ export class JsonOptionsWriter {
     return p;
   }
 
+  /**
+   * The options of data[start, end) from their template (made on first use); -1 when the walk
+   * meets damage or an option whose text depends on its data beyond a number (SACK, hex, ...).
+   */
+  private writeTemplate(dv: DataView, p: number, data: Uint8Array, start: number, end: number): number {
+    if (end > data.length) return -1;
+    const skeleton = this.skeleton;
+    let count = 0;
+    let hash = start;
+    let q = start;
+    while (q < end) {
+      const kind = data[q]!;
+      let length = 1;
+      if (kind !== TCP_OPTION.EOL && kind !== TCP_OPTION.NOP) {
+        if (q + 1 >= end) return -1;
+        length = data[q + 1]!;
+        if (length < 2 || q + length > end || length > MAX_LENGTH || bodyOf(kind, length) === BODY.HEAD) return -1;
+      }
+      if (count >= 2 * MAX_OPTIONS) return -1;
+      skeleton[count++] = kind;
+      skeleton[count++] = length;
+      hash = Math.imul(hash ^ ((kind << 8) | length), 0x9e3779b1);
+      q += length;
+      if (kind === TCP_OPTION.EOL) break;
+    }
+    if (count === 0) return -1;
+    const slot = (hash ^ (hash >>> 15)) & (TEMPLATE_SLOTS - 1);
+    let t = this.templates[slot];
+    if (t === undefined || t.start !== start || !sameSkeleton(t.skeleton, skeleton, count)) {
+      t = buildTemplate(start, skeleton, count);
+      this.templates[slot] = t;
+    }
+    const texts = t.texts;
+    const kinds = t.valueKinds;
+    const offsets = t.valueOffsets;
+    for (let i = 0; i < kinds.length; i++) {
+      p = putWords(dv, p, texts[i]!);
+      const o = offsets[i]!;
+      const k = kinds[i]!;
+      p = putU32(dv, p, k === VALUE.U32 ? readU32(data, o) : k === VALUE.U16 ? readU16(data, o) : data[o]!);
+    }
+    this.state = t.state;
+    return putWords(dv, p, texts[kinds.length]!);
+  }
+
   /** Close the array (and the owed `}`) in `state`; returns the position after it. */
   close(dv: DataView, p: number, state: number): number {
     return putWords(dv, p, CLOSE[state]!);
@@ -193,6 +308,12 @@ export class JsonOptionsWriter {
     }
     return f;
   }
+}
+
+function sameSkeleton(a: Uint8Array, b: Uint8Array, count: number): boolean {
+  if (a.length !== count) return false;
+  for (let i = 0; i < count; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Closing text of the options array in `state`, followed by `tail` (for fragments that merge them). */

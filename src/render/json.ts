@@ -34,6 +34,11 @@ export interface JsonOptions {
   hex?: boolean;
   /** Add "file" to every object (several input files). */
   file?: string;
+  /**
+   * false: write every packet through the general path (no common-packet path, no options
+   * templates). The bytes are the same either way; tests compare the two.
+   */
+  commonPath?: boolean;
 }
 
 /** Constant JSON fragments, encoded once (written with ByteWriter.bytes). */
@@ -141,7 +146,8 @@ function isCommonTcp4(linkType: number, d: Dissection): boolean {
 
 /** Renders packets as NDJSON lines. One instance per output; not reentrant. */
 export class JsonRenderer {
-  private readonly options = new JsonOptionsWriter();
+  private readonly options: JsonOptionsWriter;
+  private readonly commonPath: boolean;
   private readonly carriers = new JsonCarriersWriter();
   private readonly hex: boolean;
   /** `{"index":`, with `"file":...,` after the brace when there are several input files (UTF-8). */
@@ -161,6 +167,8 @@ export class JsonRenderer {
 
   constructor(options: JsonOptions = {}) {
     this.hex = options.hex === true;
+    this.commonPath = options.commonPath !== false;
+    this.options = new JsonOptionsWriter(this.commonPath);
     const head = '{' + (options.file !== undefined ? '"file":' + JSON.stringify(options.file) + ',' : '') + '"index":';
     this.head = utf8.encode(head);
     this.headFragment = isAscii(head) ? new AsciiWords(head) : null;
@@ -192,7 +200,7 @@ export class JsonRenderer {
     q = putWords(dv, q, this.timestampHead);
     q = putPadded(dv, q, p.timestampNanos, 9);
     const captured = p.capturedLength;
-    const common = isCommonTcp4(linkType, d);
+    const common = this.commonPath && isCommonTcp4(linkType, d);
     if (linkType === LINKTYPE.ETHERNET && captured === p.originalLength && captured >= 0 && captured < CACHED_LENGTHS && (captured | 0) === captured) {
       if (common) q = putWords(dv, q, this.tcp4Lengths[captured] ?? this.cacheLengths(captured, true));
       else q = putWords(dv, q, this.ethernetLengths[captured] ?? this.cacheLengths(captured, false));
