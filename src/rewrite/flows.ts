@@ -68,9 +68,6 @@ export class Flow {
   private notEligibleCount = 0;
   /** Skip counts for the other reasons by SKIP_REASONS index, created at the first such skip (see `skipped`). */
   private skipCounts: number[] | null = null;
-  /** IPv4: the addresses as unsigned 32-bit numbers (the flow table compares these). */
-  readonly wordA: number;
-  readonly wordB: number;
 
   /** `addressA`/`addressB` are views into `slab` (one shared allocation for many flows). */
   constructor(id: number, protocol: number, af: 4 | 6, data: Uint8Array, l3: number, l4: number, slab: AddressSlab = SHARED_SLAB) {
@@ -82,8 +79,6 @@ export class Flow {
     const destination = l3 + (af === 4 ? IPV4.DST : IPV6.DST);
     this.addressA = slab.copy(data, source, size);
     this.addressB = slab.copy(data, destination, size);
-    this.wordA = af === 4 ? readU32(data, source) : 0;
-    this.wordB = af === 4 ? readU32(data, destination) : 0;
     this.portA = readU16(data, l4);
     this.portB = readU16(data, l4 + 2);
   }
@@ -148,15 +143,20 @@ export class AddressSlab {
 
   copy(data: Uint8Array, at: number, size: number): Uint8Array {
     if (size > 1024) return data.slice(at, at + size); // not what the slab is for
+    const view = this.take(size);
+    for (let i = 0; i < size; i++) view[i] = data[at + i]!;
+    return view;
+  }
+
+  /** `size` (≤ 1024) fresh zero bytes for the caller to fill. */
+  take(size: number): Uint8Array {
     if (this.used + size > this.chunk.length) {
       this.chunk = new Uint8Array(65536);
       this.used = 0;
     }
     const start = this.used;
-    const chunk = this.chunk;
-    for (let i = 0; i < size; i++) chunk[start + i] = data[at + i]!;
     this.used = start + size;
-    return chunk.subarray(start, start + size);
+    return this.chunk.subarray(start, start + size);
   }
 }
 
@@ -167,105 +167,177 @@ function mixBytes(data: Uint8Array, start: number, length: number, h: number): n
   return h;
 }
 
-function sameBytes(data: Uint8Array, at: number, key: Uint8Array): boolean {
-  for (let i = 0; i < key.length; i++) if (data[at + i] !== key[i]) return false;
-  return true;
+/** One side (address word, port) of an IPv4 flow, mixed; the two sides are added (symmetric). */
+function mixSide(word: number, port: number): number {
+  let x = Math.imul(word ^ ((port << 16) | port), 0x9e3779b1);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x85ebca6b);
+  return x ^ (x >>> 13);
 }
 
-/** Open-addressing table of flows; `lookup` allocates nothing. */
+function finalHash(a: number, b: number, protocol: number): number {
+  let h = (a + b + Math.imul(protocol, 0x27d4eb2d)) | 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  return h ^ (h >>> 15);
+}
+
+const V6_KEY = 32;
+
+/**
+ * Open-addressing table of flows. The keys live in typed arrays (no object per flow):
+ * `lookupIndex` finds or creates a flow and returns its index (0-based, in order of first
+ * appearance) without allocating; `lookup` does the same and hands out the `Flow` object of that
+ * index, made when the flow is new. A table is used through one of the two, not both.
+ */
 export class FlowTable {
+  /** The Flow objects of a table used through `lookup` (index = flow index). */
   readonly flows: Flow[] = [];
+  private count = 0;
+  private capacity = 512;
+  private protocols = new Uint8Array(512);
+  private families = new Uint8Array(512);
+  private portsA = new Uint16Array(512);
+  private portsB = new Uint16Array(512);
+  /** IPv4 addresses as (signed) 32-bit words; IPv6 addresses are in `v6` (32 bytes per flow). */
+  private wordsA = new Int32Array(512);
+  private wordsB = new Int32Array(512);
+  private v6 = new Uint8Array(0);
+  private hashes = new Int32Array(512);
   private slots = new Int32Array(1024).fill(-1);
   /** The hash of the flow in each slot: most probes that do not match stop here. */
   private slotHashes = new Int32Array(1024);
   private mask = 1023;
   private readonly slab = new AddressSlab();
-  /** Direction of the last successful lookup: true when the packet went A -> B. */
+  /** Direction of the last lookup: true when the packet went A -> B (always true for a new flow). */
   lastForward = true;
+  /** True when the last lookup created the flow. */
+  created = false;
 
+  /** Flows seen so far. */
   get size(): number {
-    return this.flows.length;
-  }
-
-  private hash(protocol: number, data: Uint8Array, l3: number, af: 4 | 6, l4: number): number {
-    const size = af === 4 ? 4 : 16;
-    const source = l3 + (af === 4 ? IPV4.SRC : IPV6.SRC);
-    const destination = l3 + (af === 4 ? IPV4.DST : IPV6.DST);
-    const a = mixBytes(data, source, size, 0x811c9dc5 ^ readU16(data, l4));
-    const b = mixBytes(data, destination, size, 0x811c9dc5 ^ readU16(data, l4 + 2));
-    return ((a ^ b) + protocol * 0x9e3779b1) | 0;
-  }
-
-  private matches(flow: Flow, protocol: number, data: Uint8Array, l3: number, af: 4 | 6, l4: number): 0 | 1 | 2 {
-    if (flow.protocol !== protocol || flow.af !== af) return 0;
-    const sport = readU16(data, l4);
-    const dport = readU16(data, l4 + 2);
-    if (af === 4) {
-      const source = readU32(data, l3 + IPV4.SRC);
-      const destination = readU32(data, l3 + IPV4.DST);
-      if (sport === flow.portA && dport === flow.portB && source === flow.wordA && destination === flow.wordB) return 1;
-      if (sport === flow.portB && dport === flow.portA && source === flow.wordB && destination === flow.wordA) return 2;
-      return 0;
-    }
-    const source = l3 + IPV6.SRC;
-    const destination = l3 + IPV6.DST;
-    if (sport === flow.portA && dport === flow.portB && sameBytes(data, source, flow.addressA) && sameBytes(data, destination, flow.addressB)) return 1;
-    if (sport === flow.portB && dport === flow.portA && sameBytes(data, source, flow.addressB) && sameBytes(data, destination, flow.addressA)) return 2;
-    return 0;
+    return this.count;
   }
 
   /**
    * The flow of the packet at l3 (family af, transport `protocol` with ports at l4), created when
-   * new (`created` set on the table). Sets lastForward.
+   * new (`created`), as its Flow object. Sets lastForward.
    */
   lookup(protocol: number, data: Uint8Array, l3: number, af: 4 | 6, l4: number): Flow {
-    const h = this.hash(protocol, data, l3, af, l4);
+    const index = this.lookupIndex(protocol, data, l3, af, l4);
+    if (this.created) {
+      if (index !== this.flows.length) throw new Error('internal: FlowTable used through both lookup and lookupIndex');
+      this.flows.push(new Flow(index + 1, protocol, af, data, l3, l4, this.slab));
+    }
+    return this.flows[index]!;
+  }
+
+  /** As lookup, the flow's index only (nothing allocated, except when the table grows). */
+  lookupIndex(protocol: number, data: Uint8Array, l3: number, af: 4 | 6, l4: number): number {
+    const sport = readU16(data, l4);
+    const dport = readU16(data, l4 + 2);
+    let wa = 0;
+    let wb = 0;
+    let h: number;
+    if (af === 4) {
+      wa = readU32(data, l3 + IPV4.SRC) | 0;
+      wb = readU32(data, l3 + IPV4.DST) | 0;
+      h = finalHash(mixSide(wa, sport), mixSide(wb, dport), protocol);
+    } else {
+      h = finalHash(mixBytes(data, l3 + IPV6.SRC, 16, 0x811c9dc5 ^ sport), mixBytes(data, l3 + IPV6.DST, 16, 0x811c9dc5 ^ dport), protocol);
+    }
     const slots = this.slots;
     const hashes = this.slotHashes;
-    let i = h & this.mask;
+    const mask = this.mask;
+    let i = h & mask;
     for (;;) {
       const index = slots[i]!;
       if (index < 0) break;
-      if (hashes[i] === h) {
-        const flow = this.flows[index]!;
-        const m = this.matches(flow, protocol, data, l3, af, l4);
-        if (m !== 0) {
-          this.lastForward = m === 1;
-          this.created = false;
-          return flow;
+      if (hashes[i] === h && this.protocols[index] === protocol && this.families[index] === af) {
+        const pa = this.portsA[index]!;
+        const pb = this.portsB[index]!;
+        if (af === 4) {
+          const a = this.wordsA[index]!;
+          const b = this.wordsB[index]!;
+          if (sport === pa && dport === pb && wa === a && wb === b) return this.found(index, true);
+          if (sport === pb && dport === pa && wa === b && wb === a) return this.found(index, false);
+        } else {
+          const key = index * V6_KEY;
+          const v6 = this.v6;
+          if (sport === pa && dport === pb && sameBytes(data, l3 + IPV6.SRC, v6, key) && sameBytes(data, l3 + IPV6.DST, v6, key + 16)) return this.found(index, true);
+          if (sport === pb && dport === pa && sameBytes(data, l3 + IPV6.SRC, v6, key + 16) && sameBytes(data, l3 + IPV6.DST, v6, key)) return this.found(index, false);
         }
       }
-      i = (i + 1) & this.mask;
+      i = (i + 1) & mask;
     }
-    const flow = new Flow(this.flows.length + 1, protocol, af, data, l3, l4, this.slab);
-    slots[i] = this.flows.length;
+    const index = this.count;
+    if (index === this.capacity) this.growColumns();
+    this.protocols[index] = protocol;
+    this.families[index] = af;
+    this.portsA[index] = sport;
+    this.portsB[index] = dport;
+    this.wordsA[index] = wa;
+    this.wordsB[index] = wb;
+    this.hashes[index] = h;
+    if (af === 6) {
+      if (this.v6.length < this.capacity * V6_KEY) this.v6 = grown(this.v6, this.capacity * V6_KEY);
+      this.v6.set(data.subarray(l3 + IPV6.SRC, l3 + IPV6.SRC + 32), index * V6_KEY);
+    }
+    slots[i] = index;
     hashes[i] = h;
-    this.flows.push(flow);
+    this.count = index + 1;
     this.lastForward = true;
     this.created = true;
-    if (this.flows.length * 2 > this.mask) this.grow();
-    return flow;
+    if (this.count * 2 > this.mask) this.growSlots();
+    return index;
   }
 
-  /** True when the last lookup created the flow. */
-  created = false;
+  private found(index: number, forward: boolean): number {
+    this.lastForward = forward;
+    this.created = false;
+    return index;
+  }
 
-  private grow(): void {
-    const capacity = (this.mask + 1) * 2;
-    this.slots = new Int32Array(capacity).fill(-1);
-    this.slotHashes = new Int32Array(capacity);
-    this.mask = capacity - 1;
-    for (let index = 0; index < this.flows.length; index++) {
-      const f = this.flows[index]!;
-      let h = mixBytes(f.addressA, 0, f.addressA.length, 0x811c9dc5 ^ f.portA);
-      const b = mixBytes(f.addressB, 0, f.addressB.length, 0x811c9dc5 ^ f.portB);
-      h = ((h ^ b) + f.protocol * 0x9e3779b1) | 0;
-      let i = h & this.mask;
-      while (this.slots[i]! >= 0) i = (i + 1) & this.mask;
-      this.slots[i] = index;
-      this.slotHashes[i] = h;
+  private growColumns(): void {
+    const n = this.capacity * 2;
+    this.protocols = grown(this.protocols, n);
+    this.families = grown(this.families, n);
+    this.portsA = grown(this.portsA, n);
+    this.portsB = grown(this.portsB, n);
+    this.wordsA = grown(this.wordsA, n);
+    this.wordsB = grown(this.wordsB, n);
+    this.hashes = grown(this.hashes, n);
+    this.capacity = n;
+  }
+
+  private growSlots(): void {
+    const size = (this.mask + 1) * 2;
+    const slots = new Int32Array(size).fill(-1);
+    const slotHashes = new Int32Array(size);
+    const mask = size - 1;
+    for (let index = 0; index < this.count; index++) {
+      const h = this.hashes[index]!;
+      let i = h & mask;
+      while (slots[i]! >= 0) i = (i + 1) & mask;
+      slots[i] = index;
+      slotHashes[i] = h;
     }
+    this.slots = slots;
+    this.slotHashes = slotHashes;
+    this.mask = mask;
   }
+}
+
+function sameBytes(data: Uint8Array, at: number, key: Uint8Array, keyAt: number): boolean {
+  for (let i = 0; i < 16; i++) if (data[at + i] !== key[keyAt + i]) return false;
+  return true;
+}
+
+/** A typed array of `length` elements holding a copy of `a` at its start. */
+function grown<T extends Uint8Array | Uint16Array | Int32Array>(a: T, length: number): T {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a);
+  return b;
 }
 
 /** Decide the server side by ports: true when `portA` is the server's port. */

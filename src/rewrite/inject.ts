@@ -26,7 +26,7 @@ import { CliError } from '../codec/errors.js';
 import { fillIpv4Checksum } from '../codec/ipv4.js';
 import { IPPROTO } from '../codec/ipproto.js';
 import { TCP, TCP_FLAG } from '../codec/tcp.js';
-import { encodeIpv4OptionCarrier, encodeIpv6DestOptCarrier, encodeTcpCarrier } from '../carriers/index.js';
+import { encodeIpv4OptionCarrier, encodeIpv6DestOptCarrier, encodeTcpCarrier, writeTcpCarrier, type PortAddressTcpFormat } from '../carriers/index.js';
 import {
   FnatResult,
   createFnatConnection,
@@ -301,20 +301,17 @@ export class InjectRewriter implements PacketRewriter {
     const address = this.carriedAddress(flow);
     const port = this.carriedPort(flow);
     const v6 = address.length === 16;
+    const portAddress = portAddressFormat(this.options.format, v6);
+    if (portAddress !== undefined) {
+      // kind, length, port, address: written straight into the flow's slab bytes
+      if (portAddress === null) return (flow.carrier = null);
+      const view = this.carrierSlab.take(v6 ? 20 : 8);
+      writeTcpCarrier(view, 0, portAddress, port, address);
+      return (flow.carrier = view);
+    }
     const fields = { clientAddress: address, clientPort: port, virtualAddress: flow.serverAddress, virtualPort: flow.serverPort, vpcId: this.options.vpcId };
     let bytes: Uint8Array | null;
     switch (this.options.format) {
-      case 'dpvs':
-        bytes = encodeTcpCarrier(v6 ? 'toa-v6' : 'toa-v4', fields);
-        break;
-      case 'lvs':
-        bytes = encodeTcpCarrier(v6 ? 'toa-v6-253' : 'toa-v4', fields);
-        break;
-      case 'tencent':
-      case 'ucloud':
-      case 'jd':
-        bytes = v6 ? null : encodeTcpCarrier('toa-v4-200', fields);
-        break;
       case 'alibaba-vtoa':
         if (v6) bytes = encodeTcpCarrier('toa-v6', fields);
         else if (flow.serverAddress.length !== 4) bytes = null;
@@ -649,6 +646,25 @@ export class InjectRewriter implements PacketRewriter {
       flow.fdataGuessed = false;
     }
     return n;
+  }
+}
+
+/**
+ * The port+address TCP format a --format writes for a client family (null: none for that family), or
+ * undefined when the format is built otherwise (tcpCarrier's switch).
+ */
+function portAddressFormat(format: InjectFormat, v6: boolean): PortAddressTcpFormat | null | undefined {
+  switch (format) {
+    case 'dpvs':
+      return v6 ? 'toa-v6' : 'toa-v4';
+    case 'lvs':
+      return v6 ? 'toa-v6-253' : 'toa-v4';
+    case 'tencent':
+    case 'ucloud':
+    case 'jd':
+      return v6 ? null : 'toa-v4-200';
+    default:
+      return undefined;
   }
 }
 

@@ -31,7 +31,7 @@ import { ChecksumState, PacketLayout, checksumBegin, checksumEnd, closeGap, pars
 import { removeOptionAt } from '../dpvs/toa-insert.js';
 import { ChecksumAudit } from './checksum-audit.js';
 import type { PacketRewriter, RewriteEngine } from './engine.js';
-import { FlowTable, type Flow } from './flows.js';
+import { FlowTable } from './flows.js';
 import type { FrameLayout } from './link.js';
 import type { RewriteSummary } from './summary.js';
 
@@ -152,6 +152,15 @@ function byOffsetDescending(a: Carrier, b: Carrier): number {
   return b.offset - a.offset;
 }
 
+/** A TCP connection whose PROXY header was cut: the sequence shift undone for the rest of it. */
+interface ProxyShift {
+  /** seq of the segment that started with the header, and the header length. */
+  seq: number;
+  shift: number;
+  /** True when the client is the flow's side A (the source of its first packet). */
+  clientIsA: boolean;
+}
+
 export class StripRewriter implements PacketRewriter {
   /** Packets that cannot hold a carrier (and belong to no PROXY-shifted flow) are passed in the reader's buffer. */
   readonly inPlace = true;
@@ -160,7 +169,9 @@ export class StripRewriter implements PacketRewriter {
   private readonly layout = new PacketLayout();
   private readonly audit = new ChecksumAudit();
   private readonly checksumState = new ChecksumState();
+  /** Flows by index only: a flow gets an object only when a PROXY header was cut in it. */
   private readonly flows = new FlowTable();
+  private readonly proxyShifts = new Map<number, ProxyShift>();
   private proxyFlows = 0;
   private readonly picked: Carrier[] = [];
   private summary!: RewriteSummary;
@@ -213,7 +224,7 @@ export class StripRewriter implements PacketRewriter {
       return -1;
     }
     const picked = this.picked;
-    picked.length = 0;
+    if (picked.length !== 0) picked.length = 0; // setting length is a runtime call even when it does not change
     const mayCarry = this.mayCarry(data, layout);
     if (!mayCarry && this.proxyFlows === 0) return -1;
     data = this.toFrameOffsets(rec, engine);
@@ -225,20 +236,21 @@ export class StripRewriter implements PacketRewriter {
         for (const c of inspector.carriers) if (c.carrier !== 'icmp-echo' && selected(this.selection, c)) picked.push(c);
       }
     }
-    let flow: Flow | null = null;
+    let flow = -1;
     let forward = true;
     const tcp = layout.protocol === IPPROTO.TCP;
     if (tcp && (this.proxyFlows > 0 || picked.length > 0)) {
-      flow = this.flows.lookup(IPPROTO.TCP, data, frame.l3, layout.af, layout.l4);
+      flow = this.flows.lookupIndex(IPPROTO.TCP, data, frame.l3, layout.af, layout.l4);
       forward = this.flows.lastForward;
-      if (!flow.proxyActive && picked.length === 0) flow = null;
+      if (picked.length === 0 && !this.proxyShifts.has(flow)) flow = -1;
     }
-    if (picked.length === 0 && flow === null) return -1;
+    if (picked.length === 0 && flow < 0) return -1;
     if (picked.length > 1) picked.sort(byOffsetDescending);
     return this.strip(rec, frame, engine, flow, forward);
   }
 
-  private strip(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow | null, forward: boolean): number {
+  /** `flow`: the flow's index, -1 for none. */
+  private strip(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, flow: number, forward: boolean): number {
     const s = this.summary;
     const layout = this.layout;
     const buf = engine.copyFrame(rec);
@@ -318,23 +330,27 @@ export class StripRewriter implements PacketRewriter {
     parseLayout(buf, l3, layout.captured, layout);
     const l4 = layout.l4;
     if (tcp && layout.protocol === IPPROTO.TCP) {
-      if (proxyLength > 0 && flow !== null) {
-        if (!flow.proxyActive || flow.proxySeq !== seq) this.proxyFlows += flow.proxyActive ? 0 : 1;
-        flow.proxyActive = true;
-        flow.proxySeq = seq;
-        flow.proxyShift = proxyLength;
-        flow.clientIsA = forward;
-      } else if (flow !== null && flow.proxyActive) {
-        const n = flow.proxyShift;
-        if (forward === flow.clientIsA) {
+      const proxy = flow >= 0 ? this.proxyShifts.get(flow) : undefined;
+      if (proxyLength > 0 && flow >= 0) {
+        if (proxy === undefined) {
+          this.proxyFlows++;
+          this.proxyShifts.set(flow, { seq, shift: proxyLength, clientIsA: forward });
+        } else {
+          proxy.seq = seq;
+          proxy.shift = proxyLength;
+          proxy.clientIsA = forward;
+        }
+      } else if (proxy !== undefined) {
+        const n = proxy.shift;
+        if (forward === proxy.clientIsA) {
           const q = readU32(buf, l4 + TCP.SEQ);
-          if (seqAfter(q, flow.proxySeq)) {
+          if (seqAfter(q, proxy.seq)) {
             writeU32(buf, l4 + TCP.SEQ, (q - n) >>> 0);
             changed = true;
           }
         } else if ((buf[l4 + TCP.FLAGS]! & TCP_FLAG.ACK) !== 0) {
           const a = readU32(buf, l4 + TCP.ACK);
-          if (seqAfter(a, flow.proxySeq)) {
+          if (seqAfter(a, proxy.seq)) {
             writeU32(buf, l4 + TCP.ACK, (a - n) >>> 0);
             sackAdjust(buf, layout, -n);
             changed = true;
@@ -343,10 +359,7 @@ export class StripRewriter implements PacketRewriter {
       }
     }
     if (!changed) return -1;
-    if (removed > 0) {
-      s.carriersRemoved += removed;
-      if (flow !== null) flow.carriersRemoved += removed;
-    }
+    if (removed > 0) s.carriersRemoved += removed;
     const transportAt = layout.protocol === IPPROTO.OPP ? l4 + readU16(buf, l4 + 2) : l4;
     checksumEnd(buf, layout, cs, transportAt, transport);
     audit.restoreIpv4Error(buf, l3);
