@@ -1,15 +1,17 @@
 /**
- * The TCP flow table of `toa stats`: one row per 4-tuple, found by a numeric hash, kept as columns.
+ * The TCP flow table of `toa stats`: one row per 4-tuple, found by a numeric hash.
  *
- * Memory is bounded by the number of distinct 4-tuples, never by packets:
+ * Memory is bounded by the number of distinct 4-tuples, never by packets, and none of it is a
+ * JavaScript object per flow:
  * - the key is a 30-bit symmetric hash of (addresses, ports) into an open-addressing Int32Array;
- *   both addresses of every flow live in one shared byte pool (32 bytes per flow), so a lookup
- *   compares bytes in place and builds no string and no object per packet;
- * - a flow is a row index: its numbers live in typed-array columns (struct of arrays, about 230 bytes
- *   per flow, none of it on the garbage-collected heap), grown by doubling; only the carriers of the
- *   two packets a backend module reads (SYN, handshake ACK), the first later carrier and the first
- *   carrier of the connection are object references (those objects were allocated by the carrier
- *   scanner anyway, and only packets with a carrier have them).
+ *   an IPv4 flow's addresses are two 32-bit words of its row, an IPv6 flow's sit in a byte pool
+ *   (32 bytes per flow), so a lookup compares numbers in place and builds no string and no object;
+ * - a flow is a row index: its fields are 256 bytes of one buffer (see I and D), the ones a packet
+ *   touches in the first two cache lines; the buffer grows 4× at a time;
+ * - the carriers a connection keeps (SYN, handshake ACK, first later one, first one) are a shape
+ *   number, an IPv4 address and a port in the row; objects only for IPv6 or unusual address texts
+ *   and for several carriers on one packet. So finished connections leave no garbage in the old
+ *   generation, and memory stays flat when 4-tuples carry connection after connection.
  *
  * A row describes the *current connection* on its 4-tuple. When the 4-tuple is reused (a SYN
  * without ACK whose sequence number differs from the first one seen from that side, the rule
@@ -104,7 +106,7 @@ const POOL_B = 16;
 const INITIAL_SLOTS = 1 << 12;
 const INITIAL_ROWS = 1 << 10;
 /**
- * Columns grow 4× at a time: a new column is only touched where the old one is copied and where rows
+ * Rows grow 4× at a time: the new buffer is only touched where the old one is copied and where rows
  * are added (first touches of fresh memory are what growth costs), so fewer, larger steps copy less.
  */
 const ROW_GROWTH = 4;
@@ -137,10 +139,10 @@ function addressWords(data: Uint8Array, offset: number, length: number): number 
   return h;
 }
 
-type Column = Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array | Int8Array;
+type Grown = Float64Array | Int32Array | Uint8Array;
 
-/** A column of n entries holding a's entries first (the rest zero, untouched memory until written). */
-function grown<T extends Column>(a: T, n: number): T {
+/** An array of n entries holding a's entries first (the rest zero, untouched memory until written). */
+function grown<T extends Grown>(a: T, n: number): T {
   const b = new (a.constructor as new (length: number) => T)(n);
   b.set(a as never);
   return b;

@@ -262,4 +262,52 @@ describe('port reuse, several files, --mtu', () => {
     const huawei = await statsOf([path], { module: 'huawei' });
     expect(huawei.connections[0]!.verdict).toBe('unread-kind');
   });
+
+  it('top clients: the first --top rows of the full order (packets, flows, then address text), IPv4 and IPv6 mixed', async () => {
+    // 40 clients with equal counts: the address text alone orders them ("10.x" < "9.x", "::ffff:" texts by text)
+    const clients = [
+      ...Array.from({ length: 36 }, (_, i) => `${[9, 10, 100, 2][i % 4]}.${(i * 37) % 256}.${i % 3 === 0 ? 1 : 200}.${i}`),
+      '2001:db8::9', '2001:db8::10', '1.2.3.4', '255.255.255.255',
+    ];
+    const conversations = clients.map((client, i) =>
+      new Conversation(LIP, 46000 + i, RS, 80).handshake({ ack: toa(client, 1000 + i) }).exchange());
+    // one client with more flows and packets: first in both lists
+    conversations.push(new Conversation(LIP, 46100, RS, 80).handshake({ ack: toa('9.9.9.9', 1) }).exchange().exchange());
+    conversations.push(new Conversation(LIP, 46101, RS, 80).handshake({ ack: toa('9.9.9.9', 2) }).exchange());
+    const path = writeConversations(join(dir, 'clients.pcap'), conversations, true);
+    const all = (await statsOf([path], { top: 0 })).report.carriers;
+    expect(all.distinctClients).toBe(clients.length + 1);
+    const expected = [...clients].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    expect(all.topClientsByPackets.map((r) => r.address)).toEqual(['9.9.9.9', ...expected]);
+    expect(all.topClientsByFlows.map((r) => r.address)).toEqual(['9.9.9.9', ...expected]);
+    expect(all.topClientsByPackets[0]).toEqual({ address: '9.9.9.9', packets: 12, flows: 2 });
+    for (const top of [1, 5, 17]) {
+      const { carriers } = (await statsOf([path], { top })).report;
+      expect(carriers.topClientsByPackets).toEqual(all.topClientsByPackets.slice(0, top));
+      expect(carriers.topClientsByFlows).toEqual(all.topClientsByFlows.slice(0, top));
+    }
+  });
+
+  it('a 4-tuple reused for many connections keeps one row; carriers and counts belong to each connection', async () => {
+    const conversations: Conversation[] = [];
+    for (let k = 0; k < 5; k++) {
+      const c = new Conversation(LIP, 47000, RS, 80);
+      const isn = 1000 + k * 100000;
+      c.fromClient('S', isn, undefined);
+      c.fromServer('S.', 5000, isn + 1);
+      // connections 0, 2, 4 carry a TOA on the handshake ACK (another client each time), 1 and 3 none
+      c.fromClient('.', isn + 1, 5001, { options: k % 2 === 0 ? toa(`203.0.113.${k}`, 100 + k) : undefined });
+      c.fromClient('F.', isn + 1, 5001);
+      conversations.push(c);
+    }
+    const path = writeConversations(join(dir, 'reuse-many.pcap'), conversations);
+    const { report, connections } = await statsOf([path], { top: 0 });
+    expect(report.flows).toMatchObject({ tcpConnections: 5, tcpFourTuples: 1, reusedFourTuples: 1 });
+    expect(connections.map((c) => c.verdict)).toEqual(['ok', 'no-carrier', 'ok', 'no-carrier', 'ok']);
+    expect(connections.map((c) => c.carrierClient)).toEqual(['203.0.113.0:100', null, '203.0.113.2:102', null, '203.0.113.4:104']);
+    expect(connections.map((c) => c.packets)).toEqual([4, 4, 4, 4, 4]);
+    expect(report.carriers.topClientsByFlows.map((r) => [r.address, r.flows, r.packets])).toEqual([
+      ['203.0.113.0', 1, 4], ['203.0.113.2', 1, 4], ['203.0.113.4', 1, 4],
+    ]);
+  });
 });
