@@ -153,7 +153,7 @@ export class JsonOptionsWriter {
    * Fragments by ((kind * 41 + length) * 3 + state) * 2 + (carrier ? 1 : 0), then by offset.
    * Lengths above 40 (impossible in a TCP header) are never cached.
    */
-  private readonly fragments: (AsciiWords[] | undefined)[] = new Array<AsciiWords[] | undefined>(256 * 41 * 3 * 2).fill(undefined);
+  private readonly fragments = new Map<number, AsciiWords[]>();
   /** `,"name":"toa","carrier":"toa-v4","data":"` per carrier format. */
   private readonly carrierNames = new Map<string, AsciiWords>();
   /** Options templates by skeleton hash. */
@@ -284,10 +284,10 @@ export class JsonOptionsWriter {
   private fragment(kind: number, length: number, offset: number, state: number, carrier: boolean): AsciiWords {
     if (length > MAX_LENGTH) return new AsciiWords(STATE_PREFIX[state] + '{"kind":' + kind + ',"length":' + length + ',"offset":' + offset);
     const key = ((kind * 41 + length) * 3 + state) * 2 + (carrier ? 1 : 0);
-    let byOffset = this.fragments[key];
+    let byOffset = this.fragments.get(key);
     if (byOffset === undefined) {
       byOffset = [];
-      this.fragments[key] = byOffset;
+      this.fragments.set(key, byOffset);
     }
     let f = byOffset[offset];
     if (f === undefined) {

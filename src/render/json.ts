@@ -114,8 +114,8 @@ const HEADER_TO_PAYLOAD: readonly AsciiWords[] = Array.from({ length: 16 }, (_, 
 /** Per options-array state: close the array and the tcp object, the clean tail and the end of line. */
 const CLEAN_LINE_END: readonly AsciiWords[] = [0, 1, 2].map((state) => new AsciiWords(optionsCloseText(state, '}' + CLEAN_TAIL + '}\n')));
 
-/** Capture lengths below this (equal to the original length) get a cached fragment. */
-const CACHED_LENGTHS = 65536;
+/** Capture lengths below this (equal to the original length) get a cached fragment (jumbo frames are written in parts). */
+const CACHED_LENGTHS = 2048;
 const utf8 = new TextEncoder();
 
 /** JSON checksum verdict: 'ok' | 'bad' | 'unverified', null when the header carries no checksum. */
@@ -159,11 +159,11 @@ export class JsonRenderer {
   private timestampSeconds = NaN;
   private timestampHead = new AsciiWords('');
   /** `","capturedLength":N,"originalLength":N,"linkType":1` per N of Ethernet frames captured whole. */
-  private readonly ethernetLengths: (AsciiWords | undefined)[] = new Array<AsciiWords | undefined>(CACHED_LENGTHS).fill(undefined);
+  private readonly ethernetLengths: (AsciiWords | undefined)[] = new Array<AsciiWords | undefined>(CACHED_LENGTHS);
   /** The same followed by ETH_IP4_SRC, for the common path. */
-  private readonly tcp4Lengths: (AsciiWords | undefined)[] = new Array<AsciiWords | undefined>(CACHED_LENGTHS).fill(undefined);
-  /** `,"tos":T,"ttl":L,"id":` per T * 256 + L. */
-  private readonly tosTtl: (AsciiWords | undefined)[] = new Array<AsciiWords | undefined>(65536).fill(undefined);
+  private readonly tcp4Lengths: (AsciiWords | undefined)[] = new Array<AsciiWords | undefined>(CACHED_LENGTHS);
+  /** `,"tos":T,"ttl":L,"id":` per T, then per L. */
+  private readonly tosTtl: ((AsciiWords | undefined)[] | undefined)[] = new Array<(AsciiWords | undefined)[] | undefined>(256);
 
   constructor(options: JsonOptions = {}) {
     this.hex = options.hex === true;
@@ -257,9 +257,17 @@ export class JsonRenderer {
     return f;
   }
 
-  private cacheTosTtl(key: number): AsciiWords {
-    const f = new AsciiWords(',"tos":' + (key >>> 8) + ',"ttl":' + (key & 0xff) + ',"id":');
-    this.tosTtl[key] = f;
+  private tosTtlWords(tos: number, ttl: number): AsciiWords {
+    let byTtl = this.tosTtl[tos];
+    if (byTtl === undefined) {
+      byTtl = new Array<AsciiWords | undefined>(256);
+      this.tosTtl[tos] = byTtl;
+    }
+    let f = byTtl[ttl];
+    if (f === undefined) {
+      f = new AsciiWords(',"tos":' + tos + ',"ttl":' + ttl + ',"id":');
+      byTtl[ttl] = f;
+    }
     return f;
   }
 
@@ -273,8 +281,7 @@ export class JsonRenderer {
     q = putIpv4(dv, q, data, d.ipDestinationOffset);
     q = putWords(dv, q, F_TCP4_PROTOCOL);
     q = putUint(dv, q, readU16(data, d.l3Offset + 2));
-    const tosTtl = (d.trafficClass << 8) | d.hopLimit;
-    q = putWords(dv, q, this.tosTtl[tosTtl] ?? this.cacheTosTtl(tosTtl));
+    q = putWords(dv, q, this.tosTtlWords(d.trafficClass, d.hopLimit));
     q = putUint(dv, q, d.ipIdentification);
     q = putWords(dv, q, TCP4_FLAGS_TO_SRCPORT[d.ipv4Flags]!);
     q = putUint(dv, q, d.sourcePort);
