@@ -30,8 +30,9 @@ export class Flow {
   readonly protocol: number;
   readonly af: 4 | 6;
   /** Side A = source of the first packet; side B = its destination. */
-  readonly addressA: Uint8Array;
-  readonly addressB: Uint8Array;
+  /** The slab bytes holding address A then address B (views made on demand: no objects per flow). */
+  private readonly keyBytes: Uint8Array;
+  private readonly keyAt: number;
   readonly portA: number;
   readonly portB: number;
   /** True when side A is the client. */
@@ -69,7 +70,7 @@ export class Flow {
   /** Skip counts for the other reasons by SKIP_REASONS index, created at the first such skip (see `skipped`). */
   private skipCounts: number[] | null = null;
 
-  /** `addressA`/`addressB` are views into `slab` (one shared allocation for many flows). */
+  /** The addresses are kept in `slab` (one shared allocation for many flows). */
   constructor(id: number, protocol: number, af: 4 | 6, data: Uint8Array, l3: number, l4: number, slab: AddressSlab = SHARED_SLAB) {
     this.id = id;
     this.protocol = protocol;
@@ -77,8 +78,14 @@ export class Flow {
     const size = af === 4 ? 4 : 16;
     const source = l3 + (af === 4 ? IPV4.SRC : IPV6.SRC);
     const destination = l3 + (af === 4 ? IPV4.DST : IPV6.DST);
-    this.addressA = slab.copy(data, source, size);
-    this.addressB = slab.copy(data, destination, size);
+    const at = slab.reserve(2 * size);
+    const key = slab.current;
+    for (let i = 0; i < size; i++) {
+      key[at + i] = data[source + i]!;
+      key[at + size + i] = data[destination + i]!;
+    }
+    this.keyBytes = key;
+    this.keyAt = at;
     this.portA = readU16(data, l4);
     this.portB = readU16(data, l4 + 2);
   }
@@ -92,6 +99,14 @@ export class Flow {
       if (n > 0) out.set(SKIP_REASONS[i]!, n);
     }
     return out;
+  }
+
+  get addressA(): Uint8Array {
+    return this.keyBytes.subarray(this.keyAt, this.keyAt + (this.af === 4 ? 4 : 16));
+  }
+  get addressB(): Uint8Array {
+    const size = this.af === 4 ? 4 : 16;
+    return this.keyBytes.subarray(this.keyAt + size, this.keyAt + 2 * size);
   }
 
   get clientAddress(): Uint8Array {
@@ -150,13 +165,24 @@ export class AddressSlab {
 
   /** `size` (≤ 1024) fresh zero bytes for the caller to fill. */
   take(size: number): Uint8Array {
+    const at = this.reserve(size);
+    return this.chunk.subarray(at, at + size);
+  }
+
+  /** Reserve `size` (≤ 1024) bytes: their offset in `current`, which is read right after (a full chunk is replaced). */
+  reserve(size: number): number {
     if (this.used + size > this.chunk.length) {
       this.chunk = new Uint8Array(65536);
       this.used = 0;
     }
-    const start = this.used;
-    this.used = start + size;
-    return this.chunk.subarray(start, start + size);
+    const at = this.used;
+    this.used = at + size;
+    return at;
+  }
+
+  /** The chunk `reserve` handed out bytes of. */
+  get current(): Uint8Array {
+    return this.chunk;
   }
 }
 

@@ -1,0 +1,72 @@
+/** FlowTable: the typed-array key table behind inject-toa/strip/--reverse flow tracking. */
+import { describe, expect, it } from 'vitest';
+import { FlowTable } from '../../src/rewrite/flows.js';
+
+/** Just enough of an IP + transport header for a flow key: addresses at their offsets, ports at l4. */
+function header(af: 4 | 6, src: number[], dst: number[], sport: number, dport: number): { data: Uint8Array; l4: number } {
+  const l4 = af === 4 ? 20 : 40;
+  const data = new Uint8Array(l4 + 8);
+  data.set(src, af === 4 ? 12 : 8);
+  data.set(dst, af === 4 ? 16 : 24);
+  data[l4] = sport >>> 8;
+  data[l4 + 1] = sport & 0xff;
+  data[l4 + 2] = dport >>> 8;
+  data[l4 + 3] = dport & 0xff;
+  return { data, l4 };
+}
+
+const v6 = (last: number): number[] => [0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), last];
+
+describe('FlowTable', () => {
+  it('finds a flow from both directions, tells the direction, and keeps protocol, family and ports apart', () => {
+    const t = new FlowTable();
+    const a = header(4, [10, 0, 0, 1], [192, 168, 1, 10], 40000, 80);
+    const b = header(4, [192, 168, 1, 10], [10, 0, 0, 1], 80, 40000);
+    expect(t.lookupIndex(6, a.data, 0, 4, a.l4)).toBe(0);
+    expect([t.created, t.lastForward]).toEqual([true, true]);
+    expect(t.lookupIndex(6, b.data, 0, 4, b.l4)).toBe(0);
+    expect([t.created, t.lastForward]).toEqual([false, false]);
+    expect(t.lookupIndex(6, a.data, 0, 4, a.l4)).toBe(0);
+    expect([t.created, t.lastForward]).toEqual([false, true]);
+    expect(t.lookupIndex(17, a.data, 0, 4, a.l4)).toBe(1); // UDP on the same 4-tuple: another flow
+    const swapped = header(4, [10, 0, 0, 1], [192, 168, 1, 10], 80, 40000); // ports swapped, addresses not
+    expect(t.lookupIndex(6, swapped.data, 0, 4, swapped.l4)).toBe(2);
+    const six = header(6, v6(1), v6(2), 40000, 80);
+    const sixBack = header(6, v6(2), v6(1), 80, 40000);
+    expect(t.lookupIndex(6, six.data, 0, 6, six.l4)).toBe(3);
+    expect(t.lookupIndex(6, sixBack.data, 0, 6, sixBack.l4)).toBe(3);
+    expect(t.lastForward).toBe(false);
+    expect(t.lookupIndex(6, header(6, v6(1), v6(3), 40000, 80).data, 0, 6, 40)).toBe(4);
+    expect(t.size).toBe(5);
+  });
+
+  it('keeps every flow through many growths (columns and slots), IPv4 and IPv6 mixed', () => {
+    const t = new FlowTable();
+    const n = 5000;
+    const key = (i: number) => (i % 3 === 0 ? header(6, v6(i & 0xff), v6((i >>> 8) & 0xff), 1024 + i, 443) : header(4, [10, (i >>> 8) & 0xff, i & 0xff, 1], [192, 168, 1, 10], 1024 + i, 80));
+    for (let i = 0; i < n; i++) {
+      const k = key(i);
+      expect(t.lookupIndex(6, k.data, 0, i % 3 === 0 ? 6 : 4, k.l4)).toBe(i);
+      expect(t.created).toBe(true);
+    }
+    for (let i = n - 1; i >= 0; i--) {
+      const k = key(i);
+      expect(t.lookupIndex(6, k.data, 0, i % 3 === 0 ? 6 : 4, k.l4)).toBe(i);
+      expect(t.created).toBe(false);
+    }
+    expect(t.size).toBe(n);
+  });
+
+  it('lookup hands out one Flow per index with the first packet as side A', () => {
+    const t = new FlowTable();
+    const a = header(4, [10, 0, 0, 1], [192, 168, 1, 10], 40000, 80);
+    const b = header(4, [192, 168, 1, 10], [10, 0, 0, 1], 80, 40000);
+    const f = t.lookup(6, a.data, 0, 4, a.l4);
+    expect(t.lookup(6, b.data, 0, 4, b.l4)).toBe(f);
+    expect([f.id, f.portA, f.portB, Array.from(f.addressA), Array.from(f.addressB)]).toEqual([1, 40000, 80, [10, 0, 0, 1], [192, 168, 1, 10]]);
+    const g = t.lookup(6, header(6, v6(1), v6(2), 1, 2).data, 0, 6, 40);
+    expect([g.id, Array.from(g.addressA), Array.from(g.addressB)]).toEqual([2, v6(1), v6(2)]);
+    expect(t.flows).toEqual([f, g]);
+    expect(() => t.lookupIndex(6, header(4, [1, 1, 1, 1], [2, 2, 2, 2], 1, 2).data, 0, 4, 20) && t.lookup(6, header(4, [3, 3, 3, 3], [2, 2, 2, 2], 1, 2).data, 0, 4, 20)).toThrow(/both lookup and lookupIndex/);
+  });
+});
