@@ -172,9 +172,13 @@ export function finish(acc: number): number {
  * (4 bytes each at srcOffset and dstOffset), protocol and upper-layer length.
  */
 export function pseudoHeaderV4(bytes: Uint8Array, srcOffset: number, dstOffset: number, protocol: number, l4Length: number): number {
-  let acc = sum16(bytes, srcOffset, srcOffset + 4);
-  acc = sum16(bytes, dstOffset, dstOffset + 4, acc);
-  return acc + protocol + l4Length;
+  // the four 16-bit words of the two addresses (sum16 of 4 bytes each, read directly)
+  const words =
+    ((bytes[srcOffset]! << 8) | bytes[srcOffset + 1]!) +
+    ((bytes[srcOffset + 2]! << 8) | bytes[srcOffset + 3]!) +
+    ((bytes[dstOffset]! << 8) | bytes[dstOffset + 1]!) +
+    ((bytes[dstOffset + 2]! << 8) | bytes[dstOffset + 3]!);
+  return words + protocol + l4Length;
 }
 
 /** Sum of the IPv6 pseudo-header (RFC 8200 §8.1): 16-byte addresses, 32-bit length, next header. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   congruentSum16,
+  pseudoHeaderV4,
   finish,
   fold,
   incrementalUpdate16,
@@ -94,6 +95,14 @@ describe('checksum', () => {
     const big = new Uint8Array(4 * (1 << 20) + 4096).fill(0xff);
     big[77] = 0x12;
     expect(fold(congruentSum16(big, 1, big.length - 3, 5))).toBe(fold(sum16(big, 1, big.length - 3, 5)));
+  });
+
+  it('pseudoHeaderV4 is the sum16 of both addresses plus protocol and length', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 24, maxLength: 24 }), fc.nat(16), fc.nat(16), fc.nat(255), fc.nat(0xffff), (b, src, dst, protocol, length) => {
+        expect(pseudoHeaderV4(b, src, dst, protocol, length)).toBe(sum16(b, src, src + 4, sum16(b, dst, dst + 4)) + protocol + length);
+      }),
+    );
   });
 
   it('fold and finish', () => {
