@@ -110,6 +110,7 @@ const INITIAL_ROWS = 1 << 10;
  * are added (first touches of fresh memory are what growth costs), so fewer, larger steps copy less.
  */
 const ROW_GROWTH = 4;
+const LARGE_ROWS = 1 << 20;
 
 /** Text of one connection's endpoints, client first. */
 export interface FlowEndpoints {
@@ -372,7 +373,8 @@ export class FlowTable {
   }
 
   private growRows(): void {
-    this.capacity *= ROW_GROWTH;
+    // past a million rows (256 MiB), 2× steps: less address space reserved ahead of use
+    this.capacity *= this.capacity < LARGE_ROWS ? ROW_GROWTH : 2;
     this.ints = grown(this.ints, this.capacity * ROW_INTS);
     this.doubles = new Float64Array(this.ints.buffer);
   }
