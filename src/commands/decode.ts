@@ -17,7 +17,7 @@ import type { PacketRecord } from '../codec/capture-types.js';
 import { ENCAPSULATION, verifyChecksums } from '../codec/dissect.js';
 import { isSupportedLinkType } from '../codec/link.js';
 import { linkTypeName } from '../codec/linktype.js';
-import { chalkFor } from '../render/color.js';
+import { colorLevelFor } from '../render/color-level.js';
 import { PLAIN_STYLES, stylesFrom, type Styles } from '../render/common.js';
 import type { JsonRenderer } from '../render/json.js';
 import { TextRenderer } from '../render/text.js';
@@ -120,7 +120,10 @@ const STOP = Symbol('stop decoding');
 export async function runDecode(files: readonly string[], options: DecodeOptions, io: Io, styles?: Styles): Promise<DecodeSummary> {
   const kinds: KindFilter | undefined = options.kinds !== undefined ? parseKindSpec(options.kinds) : undefined;
   const checksums = options.checksums !== false;
-  const st = styles ?? (options.json ? PLAIN_STYLES : stylesFrom(chalkFor(io.stdout)));
+  // chalk is loaded only when the output is coloured
+  const st =
+    styles ??
+    (options.json || colorLevelFor(io.stdout) === 0 ? PLAIN_STYLES : stylesFrom((await import('../render/color.js')).chalkFor(io.stdout)));
   const inspector = new PacketInspector({ checksums, kinds, payload: options.payload !== false });
   const text = new TextRenderer({ link: options.link, date: options.date, styles: st });
   // the renderers a run does not use are not loaded

@@ -1,0 +1,16 @@
+/**
+ * The colour level a stream gets, without loading chalk (a plain `toa decode` into a pipe or file
+ * needs only this answer: level 0 means the plain styles and no chalk instance).
+ */
+export function colorLevelFor(stream: NodeJS.WritableStream): 0 | 1 | 2 | 3 {
+  const env = process.env;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
+  if (env.FORCE_COLOR !== undefined) {
+    const n = Number(env.FORCE_COLOR);
+    if (env.FORCE_COLOR === '' || env.FORCE_COLOR === 'true') return 1;
+    if (n >= 0 && n <= 3) return n as 0 | 1 | 2 | 3;
+  }
+  if (!(stream as { isTTY?: boolean }).isTTY) return 0;
+  if (env.TERM === 'dumb') return 0;
+  return 1;
+}
