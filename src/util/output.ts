@@ -16,7 +16,6 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, renameSync, statSync, unlinkSync, write, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { CliError } from '../codec/errors.js';
 
 export const DEFAULT_OUTPUT_BUFFER_BYTES = 1024 * 1024;
@@ -129,7 +128,9 @@ export function createTextSink(stream: NodeJS.WritableStream): { write(text: str
 /** The temporary name used while writing `path`. */
 export function temporaryPathFor(path: string): string {
   const abs = resolve(path);
-  return join(dirname(abs), `.${basename(abs)}.toa-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  // Web Crypto's global (loaded on first use), not node:crypto: decode imports this module at start-up
+  const random = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  return join(dirname(abs), `.${basename(abs)}.toa-${process.pid}-${random.toString(16).padStart(8, '0')}.tmp`);
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
