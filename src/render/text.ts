@@ -83,6 +83,7 @@ const T_TS_VAL = new AsciiWords('TS val ');
 const T_UDP_LENGTH = new AsciiWords('UDP, length ');
 const T_MSS = new AsciiWords('mss ');
 const T_NOP = new AsciiWords('nop');
+const T_TOA = new AsciiWords('toa ');
 const T_NOP_NOP_TS_VAL = new AsciiWords('nop,nop,TS val ');
 /** NOP, NOP, timestamp kind and length: the first 4 option bytes of a Linux data segment, as an int32. */
 const NOP_NOP_TS = (TCP_OPTION.NOP << 24) | (TCP_OPTION.NOP << 16) | (TCP_OPTION.TIMESTAMP << 8) | TCP_OPTION_LENGTH.TIMESTAMP;
@@ -180,6 +181,14 @@ function readI32(data: Uint8Array, offset: number): number {
 /** Whether `tags` would return anything for the (inner) packet `d`. */
 function hasTags(d: Dissection, ins: PacketInspector): boolean {
   return d.ipChecksum === 'bad' || d.l4Checksum === 'bad' || d.truncated || d.warningCount !== 0 || d.warningsDropped > 0 || ins.notes.length !== 0;
+}
+
+/** A DPVS TOA for IPv4 (port at byte 2, address at byte 4) with nothing else to show. */
+function isPlainToaV4(c: Carrier): boolean {
+  return (
+    c.format === 'toa-v4' && c.length === 8 && c.clientPort !== null && c.clientAddress !== null && c.sourcePath === undefined &&
+    c.virtualAddress === undefined && c.virtualPort === undefined && c.vni === undefined && c.vpcId === undefined
+  );
 }
 
 function findCarrier(carriers: readonly Carrier[], where: Carrier['carrier'], offset: number): Carrier | null {
@@ -442,7 +451,12 @@ export class TextRenderer {
       let q = w.position;
       if (at !== start) v.setUint8(q++, 44);
       const c = carriers.length > 0 && length > 1 ? findCarrier(carriers, 'tcp-option', at) : null;
-      if (c !== null) {
+      if (c !== null && this.styles === PLAIN_STYLES && isPlainToaV4(c)) {
+        // `toa A.B.C.D:PORT` from the option bytes (what carrierText gives, without its strings)
+        q = putIpv4(v, putWords(v, q, T_TOA), data, at + 4);
+        v.setUint8(q++, 58);
+        w.position = putU32(v, q, c.clientPort!);
+      } else if (c !== null) {
         w.position = q;
         w.text(this.styles.carrier(carrierText(c)));
       } else if (kind === TCP_OPTION.NOP) {
