@@ -7,7 +7,7 @@
  *   an IPv4 flow's addresses are two 32-bit words of its row, an IPv6 flow's sit in a byte pool
  *   (32 bytes per flow), so a lookup compares numbers in place and builds no string and no object;
  * - a flow is a row index: its fields are 256 bytes of one buffer (see I and D), the ones a packet
- *   touches in the first two cache lines; the buffer grows 4× at a time;
+ *   touches in the first two cache lines; the buffer grows 4× at a time below LARGE_ROWS rows, 2× past;
  * - the carriers a connection keeps (SYN, handshake ACK, first later one, first one) are a shape
  *   number, an IPv4 address and a port in the row; objects only for IPv6 or unusual address texts
  *   and for several carriers on one packet. So finished connections leave no garbage in the old
@@ -106,8 +106,8 @@ const POOL_B = 16;
 const INITIAL_SLOTS = 1 << 12;
 const INITIAL_ROWS = 1 << 10;
 /**
- * Rows grow 4× at a time: the new buffer is only touched where the old one is copied and where rows
- * are added (first touches of fresh memory are what growth costs), so fewer, larger steps copy less.
+ * Rows grow 4× at a time below LARGE_ROWS (2× past it, see growRows): the new buffer is only touched
+ * where the old one is copied and where rows are added, so fewer, larger steps copy less.
  */
 const ROW_GROWTH = 4;
 const LARGE_ROWS = 1 << 20;
