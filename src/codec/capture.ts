@@ -191,8 +191,8 @@ function hex4(n: number): string {
  * ---------------------------------------------------------------------------------------------- */
 
 /**
- * The CliError for a file that cannot be opened or examined. util/output.js (and the node:crypto it
- * loads) is imported only then: a run that reads its inputs does not pay for it at start-up.
+ * The CliError for a file that cannot be opened or examined. util/output.js is imported only then:
+ * a run that reads its inputs does not load it for the reader.
  */
 async function fileError(err: unknown, path: string): Promise<Error> {
   const { describeFileError } = await import('../util/output.js');
