@@ -7,7 +7,7 @@
  * format keeps JSON.stringify if they differ, so the bytes are always JSON.stringify's.
  */
 import type { Carrier } from '../carriers/index.js';
-import { VIEW_RESERVE, putUint } from './json-bytes.js';
+import { VIEW_RESERVE, putAscii, putUint } from './json-bytes.js';
 import { AsciiWords, putWords, type ByteWriter } from './writer.js';
 
 /** Carrier fields the field-by-field writer does not write: each must be undefined for it. */
@@ -166,9 +166,7 @@ function plain(s: string): boolean {
 /** `"s"` for a plain string s (room reserved by the caller). */
 function putQuoted(dv: DataView, p: number, s: string): number {
   dv.setUint8(p, 34);
-  p++;
-  for (let i = 0; i < s.length; i++) dv.setUint8(p + i, s.charCodeAt(i));
-  p += s.length;
+  p = putAscii(dv, p + 1, s);
   dv.setUint8(p, 34);
   return p + 1;
 }
