@@ -54,11 +54,6 @@ export class Flow {
   /** UDP: carriers sent (UOA first-N rule). */
   udpCarriersSent = 0;
 
-  /** PROXY header state: the seq of the segment that starts with the header and the header length. */
-  proxySeq = 0;
-  proxyShift = 0;
-  proxyActive = false;
-
   /** Counters for --report. */
   packetsClientToServer = 0;
   packetsServerToClient = 0;
@@ -138,8 +133,6 @@ export class Flow {
     this.fdataKnown = false;
     this.fdataGuessed = false;
     this.fdataSeq = 0;
-    this.proxyActive = false;
-    this.proxyShift = 0;
     this.udpCarriersSent = 0;
     this.connection = null;
   }
