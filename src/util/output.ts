@@ -416,10 +416,10 @@ export class BufferedOutput {
     if (this.finished) return;
     const a = this.async;
     if (a !== null) {
-      // asynchronous writes still queued: the rest is written here, in order, before the rename
+      // the queue is empty whenever no write is in flight (startNextWrite takes the next at once):
+      // what is still buffered is written here, at its position, before the rename
       this.throwIfFailed(a);
       if (a.writing) throw new Error(`output ${this.path}: close() while a write is in flight; use closeAsync()`);
-      for (let item = a.queue.shift(); item !== undefined; item = a.queue.shift()) this.writeAt(item.buffer, item.length, item.position);
       if (this.position > 0) this.writeAt(this.buffer, this.position, a.filePosition);
       a.filePosition += this.position;
       this.position = 0;
