@@ -23,7 +23,7 @@
  * else the side facing a `--vip`, else the side with the higher port.
  */
 import type { Carrier } from '../carriers/index.js';
-import { formatEndpoint, formatIp } from '../codec/addr.js';
+import { bytesEqual, formatEndpoint, formatIp } from '../codec/addr.js';
 
 /** Direction of the last packet looked up: from endpoint A to B, or from B to A. */
 export const FLOW_DIRECTION = Object.freeze({ A_TO_B: 0, B_TO_A: 1 });
@@ -323,7 +323,7 @@ export class FlowTable {
   /** Row r's addresses A and B are the 16 bytes at aOffset and at bOffset of data (IPv6). */
   private sameAddresses(r: number, data: Uint8Array, aOffset: number, bOffset: number): boolean {
     const base = this.ints[r * ROW_INTS + I.POOL_SLOT]! * POOL_STRIDE;
-    return same(this.pool, base, data, aOffset, 16) && same(this.pool, base + POOL_B, data, bOffset, 16);
+    return bytesEqual(this.pool, base, data, aOffset, 16) && bytesEqual(this.pool, base + POOL_B, data, bOffset, 16);
   }
 
   /** Forget the finished connection of `flow` (every field after the 4-tuple and POOL_SLOT), keep the 4-tuple. */
@@ -510,7 +510,7 @@ export class FlowTable {
     if (address.length !== length) return false;
     if (port !== null && (side === 0 ? this.portA(flow) : this.portB(flow)) !== port) return false;
     if (length === 4) return this.ints[flow * ROW_INTS + (side === 0 ? I.WORD_A : I.WORD_B)] === word(address, 0);
-    return same(this.pool, this.ints[flow * ROW_INTS + I.POOL_SLOT]! * POOL_STRIDE + (side === 0 ? 0 : POOL_B), address, 0, length);
+    return bytesEqual(this.pool, this.ints[flow * ROW_INTS + I.POOL_SLOT]! * POOL_STRIDE + (side === 0 ? 0 : POOL_B), address, 0, length);
   }
 
   /** Client and server endpoints of the current connection. */
@@ -600,9 +600,4 @@ export class PairIndex {
     this.mask = size - 1;
     for (let row = 0; row < this.size; row++) this.place(row);
   }
-}
-
-function same(a: Uint8Array, aOffset: number, b: Uint8Array, bOffset: number, length: number): boolean {
-  for (let i = 0; i < length; i++) if (a[aOffset + i] !== b[bOffset + i]) return false;
-  return true;
 }
