@@ -457,13 +457,7 @@ export class BufferedOutput {
     this.finished = true;
     this.position = 0;
     if (this.temporaryPath === null) {
-      if (this.ownsDescriptor) {
-        try {
-          closeSync(this.fd);
-        } catch {
-          // already closed
-        }
-      }
+      if (this.ownsDescriptor) closeQuietly(this.fd);
       return;
     }
     const a = this.async;
