@@ -124,7 +124,7 @@ function verdict(v: ChecksumVerdict): string {
 }
 
 /** The packet takes JsonRenderer's common path: Ethernet, IPv4 without options, unfragmented, TCP header read whole. */
-function isCommonTcp4(linkType: number, d: Dissection): boolean {
+export function isCommonTcp4(linkType: number, d: Dissection): boolean {
   return (
     linkType === LINKTYPE.ETHERNET &&
     d.encapsulation === ENCAPSULATION.NONE &&

@@ -10,7 +10,7 @@ import { buildPacket } from '../../src/codec/build.js';
 import { LINKTYPE } from '../../src/codec/linktype.js';
 import { CARRIER_OTHER_FIELDS, JsonCarriersWriter } from '../../src/render/json-carriers.js';
 import { putUint } from '../../src/render/json-bytes.js';
-import { JsonRenderer } from '../../src/render/json.js';
+import { JsonRenderer, isCommonTcp4 } from '../../src/render/json.js';
 import { ByteWriter } from '../../src/render/writer.js';
 import { inspectRecord, record } from './packets.js';
 
@@ -75,7 +75,7 @@ describe('--json common path and templates', () => {
         const captured = t.cut > 0 && t.cut < data.length ? data.subarray(0, data.length - t.cut) : data;
         const p = record(captured, LINKTYPE.ETHERNET, { originalLength: data.length, index: t.index, timestampSeconds: t.seconds, timestampNanos: t.nanos });
         const ins = inspectRecord(p);
-        if (ins.d.l4Offset >= 0 && ins.d.tcpOptionsOffset >= 0) common++;
+        if (isCommonTcp4(p.linkType, ins.d) && ins.d.tcpOptionsOffset >= 0) common++;
         const line = fast.line(p, ins);
         expect(line).toBe(general.line(p, ins));
         expect(fastHex.line(p, ins)).toBe(generalHex.line(p, ins));
@@ -83,7 +83,7 @@ describe('--json common path and templates', () => {
       }),
       { numRuns: 1500 },
     );
-    // the generator reaches the common path with options most of the time
+    // counted with isCommonTcp4 itself: 796-846 of the 1500 runs reached the common path with options (three runs)
     expect(common).toBeGreaterThan(500);
   });
 
