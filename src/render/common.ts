@@ -169,6 +169,18 @@ export function carrierSpan(c: Carrier): number {
   return c.length;
 }
 
+/** MPTCP option subtypes (RFC 8684) by number, as text and --json name them. */
+export const MPTCP_SUBTYPES: readonly string[] = ['capable', 'join', 'dss', 'add-addr', 'rem-addr', 'prio', 'fail', 'fast-close', 'tcprst'];
+
+/** The carrier of kind `where` at `offset`, or null. */
+export function findCarrier(carriers: readonly Carrier[], where: Carrier['carrier'], offset: number): Carrier | null {
+  for (let i = 0; i < carriers.length; i++) {
+    const c = carriers[i]!;
+    if (c.offset === offset && c.carrier === where) return c;
+  }
+  return null;
+}
+
 /** Name shown on the line: plain DPVS TOA (toa-v4, toa-v6) is `toa`, every other format its registry name. */
 export function carrierLabel(c: Carrier): string {
   return c.format === 'toa-v4' || c.format === 'toa-v6' ? 'toa' : c.format;

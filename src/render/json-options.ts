@@ -13,7 +13,7 @@ import type { Carrier } from '../carriers/index.js';
 import { readU16, readU32 } from '../codec/bytes.js';
 import { TCP_OPTION } from '../codec/tcp.js';
 import { TCP_OPTION_LENGTH, TCP_OPTION_WALK, TFO_EXPERIMENT_ID, TcpOptionCursor, tcpOptionName } from '../codec/tcp-options.js';
-import { carrierLabel, hexBytes } from './common.js';
+import { MPTCP_SUBTYPES, carrierLabel, findCarrier, hexBytes } from './common.js';
 import { putAscii, putHex, putUint } from './json-bytes.js';
 import { AsciiWords, putU32, putWords } from './writer.js';
 
@@ -188,7 +188,7 @@ export class JsonOptionsWriter {
       const at = cursor.offset;
       const length = cursor.length;
       const kind = cursor.kind;
-      const c = haveCarriers && length > 1 ? findCarrier(carriers, at) : null;
+      const c = haveCarriers && length > 1 ? findCarrier(carriers, 'tcp-option', at) : null;
       if (c !== null) {
         p = putWords(dv, p, this.fragment(kind, length, at, state, true));
         p = putWords(dv, p, this.carrierName(c));
@@ -320,16 +320,6 @@ function sameSkeleton(a: Uint8Array, b: Uint8Array, count: number): boolean {
 export function optionsCloseText(state: number, tail: string): string {
   return STATE_CLOSE[state] + tail;
 }
-
-function findCarrier(carriers: readonly Carrier[], offset: number): Carrier | null {
-  for (let i = 0; i < carriers.length; i++) {
-    const c = carriers[i]!;
-    if (c.offset === offset && c.carrier === 'tcp-option') return c;
-  }
-  return null;
-}
-
-const MPTCP_SUBTYPES = ['capable', 'join', 'dss', 'add-addr', 'rem-addr', 'prio', 'fail', 'fast-close', 'tcprst'];
 
 /** JSON name of a non-carrier option (`tfo` for kind 254 with the Fast Open ExID). */
 function optionName(data: Uint8Array, offset: number, length: number): string {

@@ -32,10 +32,12 @@ import { AsciiWords, ByteWriter, putIpv4, putU32, putWords } from './writer.js';
 import {
   PLAIN_STYLES,
   type Styles,
+  MPTCP_SUBTYPES,
   TCP_FLAG_TEXT,
   TimestampFormatter,
   carrierText,
   etherTypeName,
+  findCarrier,
   hex16,
   hexBytes,
   icmpTypeName,
@@ -94,8 +96,6 @@ const T_IP = new AsciiWords('IP ');
 const T_IP6 = new AsciiWords('IP6 ');
 /** `Flags [...]` per TCP flag byte. */
 const T_FLAGS: readonly AsciiWords[] = TCP_FLAG_TEXT.map((t) => new AsciiWords('Flags [' + t + ']'));
-
-const MPTCP_SUBTYPES = ['capable', 'join', 'dss', 'add-addr', 'rem-addr', 'prio', 'fail', 'fast-close', 'tcprst'];
 
 /** MAC address text `aa:bb:cc:dd:ee:ff` of the 6 bytes at `offset`. */
 export function formatMac(data: Uint8Array, offset: number): string {
@@ -189,14 +189,6 @@ function isPlainToaV4(c: Carrier): boolean {
     c.format === 'toa-v4' && c.length === 8 && c.clientPort !== null && c.clientAddress !== null && c.sourcePath === undefined &&
     c.virtualAddress === undefined && c.virtualPort === undefined && c.vni === undefined && c.vpcId === undefined
   );
-}
-
-function findCarrier(carriers: readonly Carrier[], where: Carrier['carrier'], offset: number): Carrier | null {
-  for (let i = 0; i < carriers.length; i++) {
-    const c = carriers[i]!;
-    if (c.offset === offset && c.carrier === where) return c;
-  }
-  return null;
 }
 
 /**
