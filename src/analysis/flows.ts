@@ -457,13 +457,17 @@ export class FlowTable {
     let byFormat = this.shapeNumbers.get(c.format);
     if (byFormat === undefined) this.shapeNumbers.set(c.format, (byFormat = new Map()));
     const key = ((c.kind ?? 0x100) * 0x10000 + c.length) * 4 + (c.firstOption === undefined ? 0 : c.firstOption ? 1 : 2);
-    let n = byFormat.get(key);
-    if (n === undefined || this.carrierShapes[n - 1]!.carrier !== c.carrier) {
-      this.carrierShapes.push({ carrier: c.carrier, kind: c.kind, length: c.length, format: c.format, firstOption: c.firstOption });
-      n = this.carrierShapes.length;
-      if (!byFormat.has(key)) byFormat.set(key, n);
+    const n = byFormat.get(key);
+    if (n !== undefined && this.carrierShapes[n - 1]!.carrier === c.carrier) return n;
+    // the same format, kind and length under another carrier type: the map keeps only the first one, so
+    // look for an equal shape before adding one (else every such carrier would add a shape)
+    for (let k = 0; k < this.carrierShapes.length; k++) {
+      const s = this.carrierShapes[k]!;
+      if (s.carrier === c.carrier && s.format === c.format && s.kind === c.kind && s.length === c.length && s.firstOption === c.firstOption) return k + 1;
     }
-    return n;
+    this.carrierShapes.push({ carrier: c.carrier, kind: c.kind, length: c.length, format: c.format, firstOption: c.firstOption });
+    if (n === undefined) byFormat.set(key, this.carrierShapes.length);
+    return this.carrierShapes.length;
   }
 
   /** 4-tuples that carried more than one connection. */
