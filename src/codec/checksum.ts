@@ -221,7 +221,7 @@ export function transportChecksum(bytes: Uint8Array, l4Offset: number, l4Length:
 
 /** True when the segment plus pseudo-header sums to 0xFFFF including the stored checksum. */
 export function verifyTransportChecksum(bytes: Uint8Array, l4Offset: number, l4Length: number, pseudo: number): boolean {
-  return fold(sum16(bytes, l4Offset, l4Offset + l4Length, pseudo)) === 0xffff;
+  return fold(congruentSum16(bytes, l4Offset, l4Offset + l4Length, pseudo)) === 0xffff;
 }
 
 /** UDP maps a computed 0 to 0xFFFF (RFC 768), because 0 means "no checksum". */

@@ -25,7 +25,7 @@
 import { readU16, readU32 } from './bytes.js';
 import type { PacketRecord } from './capture-types.js';
 import type { ChecksumStatus } from './checksum.js';
-import { congruentSum16, fold, verifyIpv4HeaderChecksum } from './checksum.js';
+import { verifyIpv4HeaderChecksum, verifyTransportChecksum } from './checksum.js';
 import { ICMP } from './icmp.js';
 import { IPPROTO } from './ipproto.js';
 import { IPV4 } from './ipv4.js';
@@ -998,7 +998,7 @@ export function verifyChecksums(data: Uint8Array, d: Dissection): void {
       break;
     case IPPROTO.ICMP:
       if (d.ipVersion !== 4) return;
-      d.l4Checksum = fold(congruentSum16(data, l4, end)) === 0xffff ? 'ok' : 'bad';
+      d.l4Checksum = verifyTransportChecksum(data, l4, length, 0) ? 'ok' : 'bad';
       return;
     case IPPROTO.ICMPV6:
       if (d.ipVersion !== 6) return;
@@ -1007,5 +1007,5 @@ export function verifyChecksums(data: Uint8Array, d: Dissection): void {
       return;
   }
   pseudo = d.ipVersion === 4 ? ipv4Pseudo(data, d.l3Offset, protocol, length) : ipv6Pseudo(data, d.l3Offset, protocol, length);
-  d.l4Checksum = fold(congruentSum16(data, l4, end, pseudo)) === 0xffff ? 'ok' : 'bad';
+  d.l4Checksum = verifyTransportChecksum(data, l4, length, pseudo) ? 'ok' : 'bad';
 }
