@@ -413,7 +413,9 @@ export class TextRenderer {
 
   /**
    * The options in [start, end), walked as TcpOptionCursor walks them (NOP and EOL one byte, the
-   * walk stops after EOL or at a length below 2 / an overrun, which adds `[bad opt]`).
+   * walk stops after EOL or at a length below 2 / an overrun, which adds `[bad opt]`). Written
+   * inline: with TcpOptionCursor, optionsText on SYN and NOP/TS/SACK option lists took 1.12-1.13x
+   * as long (median of 25 paired runs, two processes, 2026-12-07).
    */
   private writeOptions(w: ByteWriter, data: Uint8Array, start: number, end: number, carriers: readonly Carrier[]): void {
     if (!(end <= data.length)) end = data.length;
