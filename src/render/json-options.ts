@@ -234,6 +234,8 @@ export class JsonOptionsWriter {
   /**
    * The options of data[start, end) from their template (made on first use); -1 when the walk
    * meets damage or an option whose text depends on its data beyond a number (SACK, hex, ...).
+   * The walk is inline: with TcpOptionCursor, `write` of SYN and NOP,NOP,TS options took 1.18x as
+   * long (median of 25 paired runs, two processes, 2026-12-07).
    */
   private writeTemplate(dv: DataView, p: number, data: Uint8Array, start: number, end: number): number {
     if (end > data.length) return -1;
