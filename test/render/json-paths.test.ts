@@ -144,7 +144,7 @@ describe('--json carriers written field by field', () => {
 describe('putUint', () => {
   it('writes what ByteWriter.uint writes, for any number', () => {
     const values = [0, -0, 1, 9, 10, 9999, 10000, 99999999, 100000000, 0xffffffff, 2 ** 32, 2 ** 53, 2 ** 60, 1e21, -1, 0.5, NaN, Infinity];
-    fc.assert(fc.property(fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), fc.double(), fc.integer()), (n) => values.push(n) > 0));
+    values.push(...fc.sample(fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), fc.double(), fc.integer()), 100));
     for (const n of values) {
       const a = new ByteWriter(64);
       a.uint(n);
