@@ -133,9 +133,16 @@ export class TimestampFormatter {
   }
 }
 
-/** JSON timestamp: whole seconds, a dot and 9 digits of nanoseconds ("1700000000.123456000"). */
-export function jsonTimestamp(seconds: number, nanos: number): string {
-  return seconds + '.' + padDigits(nanos, 9);
+/**
+ * A count with thousands separators, as `toLocaleString('en-US')` writes it, without starting ICU's
+ * number formatter (its first call costs tens of milliseconds) for the usual non-negative integers.
+ */
+export function groupDigits(value: number): string {
+  if (!Number.isSafeInteger(value) || value < 0) return value.toLocaleString('en-US');
+  const digits = String(value);
+  let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  for (let i = out.length; i < digits.length; i += 3) out += ',' + digits.slice(i, i + 3);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

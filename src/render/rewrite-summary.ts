@@ -2,12 +2,7 @@
 import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { RewriteSummary } from '../rewrite/summary.js';
-
-/** en-US grouping ("1,234,567"); the counts are non-negative integers, grouped without starting the ICU formatter. */
-function n(value: number): string {
-  if (!Number.isSafeInteger(value) || value < 0) return value.toLocaleString('en-US');
-  return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
+import { groupDigits as n } from './common.js';
 
 export function renderRewriteSummary(s: RewriteSummary, chalk: ChalkInstance): string {
   const table = new Table({ head: [chalk.bold(s.command), chalk.bold('count')], style: { head: [], border: [], compact: true }, colAligns: ['left', 'right'] });

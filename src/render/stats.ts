@@ -5,18 +5,10 @@
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { StatsReport } from '../analysis/stats.js';
+import { groupDigits as number } from './common.js';
 
 export interface StatsTextOptions {
   chalk: ChalkInstance;
-}
-
-/** en-US grouping ("1,234,567"); counts are non-negative integers, which skip the ICU formatter (and its start-up). */
-function number(n: number): string {
-  if (!Number.isSafeInteger(n) || n < 0) return n.toLocaleString('en-US');
-  const digits = String(n);
-  let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
-  for (let i = out.length; i < digits.length; i += 3) out += ',' + digits.slice(i, i + 3);
-  return out;
 }
 
 function percent(part: number, whole: number): string {
