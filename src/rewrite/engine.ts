@@ -39,9 +39,20 @@ export interface PacketRewriter {
    * using rec.data, copyFrame or finishFrame, the rewriter calls `engine.frameRelative(rec)`.
    */
   readonly inPlace?: boolean;
+  /**
+   * Optional fast path tried first for every record, before the link layer is parsed: return -1
+   * (write the record unchanged), a new frame length in `engine.scratch`, or NOT_HANDLED for the
+   * general path (`locateIp` then `rewrite`). A rewriter that rewrites here first calls
+   * `engine.locate(rec)` (which fills `engine.frame` as the general path would) and then proceeds as
+   * an in-place `rewrite` does. Only used with `inPlace`.
+   */
+  readonly rewriteRecord?: (rec: BufferedRecord, engine: RewriteEngine) => number;
   /** Called once at the end (or after damage), before the summary is final. */
   finish?(summary: RewriteSummary): void;
 }
+
+/** rewriteRecord's answer for "take the general path". */
+export const NOT_HANDLED = -2;
 
 export class RewriteEngine {
   scratch = new Uint8Array(65536 + SCRATCH_HEADROOM);
@@ -60,6 +71,11 @@ export class RewriteEngine {
 
   constructor(summary: RewriteSummary) {
     this.summary = summary;
+  }
+
+  /** In place: fill `frame` for rec's frame in the reader's buffer (false: no IP packet we handle). */
+  locate(rec: BufferedRecord): boolean {
+    return locateIpAt(rec.buffer, rec.dataStart, rec.dataStart + rec.capturedLength, rec.linkType, this.frame);
   }
 
   /**
@@ -136,15 +152,17 @@ export class RewriteEngine {
     const progress = new Progress(label, reader.fileSize ?? 0, stderr);
     // a pcap output mirrors the input's header: an unchanged record is copied as it is, in runs
     const rawRecords = writer.format === 'pcap';
+    const fast = inPlace ? (rewriter.rewriteRecord ?? null) : null;
     const onPacket = (rec: BufferedRecord): void => {
       summary.packetsIn++;
       progress.tick(rec.fileOffset, summary.packetsIn);
-      let n = -1;
-      const located = inPlace
-        ? locateIpAt(rec.buffer, rec.dataStart, rec.dataStart + rec.capturedLength, rec.linkType, frame)
-        : locateIp(rec.frameData(), rec.linkType, frame);
-      if (located) n = rewriter.rewrite(rec, frame, this);
-      else summary.nonIpPassed++;
+      let n = fast === null ? NOT_HANDLED : fast(rec, this);
+      if (n === NOT_HANDLED) {
+        n = -1;
+        const located = inPlace ? this.locate(rec) : locateIp(rec.frameData(), rec.linkType, frame);
+        if (located) n = rewriter.rewrite(rec, frame, this);
+        else summary.nonIpPassed++;
+      }
       if (n < 0) {
         if (rawRecords && rec.recordStart >= 0) writer.writeRecordBytes(rec.buffer, rec.recordStart, rec.dataStart + rec.capturedLength);
         else writer.writePacket(rec, rec.frameData());

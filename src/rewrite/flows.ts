@@ -13,7 +13,7 @@
  *     (registered ports 1024-49151 are below the ephemeral range), ties go to the destination.
  * A later SYN or SYN-ACK overrides an inference made from ports (`sideFrom` tells which rule decided).
  */
-import { readU16, readU32 } from '../codec/bytes.js';
+import { readU16, readU32, writeU16, writeU32 } from '../codec/bytes.js';
 import { IPV4 } from '../codec/ipv4.js';
 import { IPV6 } from '../codec/ipv6.js';
 import type { FnatConnection } from '../dpvs/fnat.js';
@@ -117,14 +117,15 @@ export class Flow {
     return this.clientIsA ? this.portB : this.portA;
   }
 
-  skip(reason: SkipReason): void {
+  /** Count `times` (default 1) skips for `reason`. */
+  skip(reason: SkipReason, times = 1): void {
     if (reason === 'not-eligible') {
-      this.notEligibleCount++;
+      this.notEligibleCount += times;
       return;
     }
     let counts = this.skipCounts;
     if (counts === null) counts = this.skipCounts = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    counts[SKIP_INDEX[reason]]!++;
+    counts[SKIP_INDEX[reason]]! += times;
   }
 
   /** Forget the TCP connection state (a new SYN on the same 4-tuple: a new connection). */
@@ -202,16 +203,25 @@ function finalHash(a: number, b: number, protocol: number): number {
 }
 
 const V6_KEY = 32;
+/** Scratch header FlowTable.flowAt builds Flow objects from (IPv6 header + ports). */
+const KEY_HEADER = new Uint8Array(IPV6.HEADER + 4);
 
 /**
  * Open-addressing table of flows. The keys live in typed arrays (no object per flow):
  * `lookupIndex` finds or creates a flow and returns its index (0-based, in order of first
  * appearance) without allocating; `lookup` does the same and hands out the `Flow` object of that
- * index, made when the flow is new. A table is used through one of the two, not both.
+ * index, made on its first `lookup` (from the stored key: side A is always the first packet's source).
+ * Both can be used on one table (inject-toa keeps TCP flows in columns of its own, UDP flows as objects).
  */
 export class FlowTable {
-  /** The Flow objects of a table used through `lookup` (index = flow index). */
-  readonly flows: Flow[] = [];
+  /** Flow objects by index, made by `lookup` or `flowAt` (holes: flows only seen through lookupIndex). */
+  private readonly objects: Array<Flow | undefined> = [];
+  private objectCount = 0;
+  /**
+   * Called for each Flow object `flows` makes for a flow that only `lookupIndex` saw (a user that keeps
+   * its own per-flow state fills the object in from it).
+   */
+  onMaterialize: ((flow: Flow, index: number) => void) | null = null;
   private count = 0;
   private capacity = 512;
   private protocols = new Uint8Array(512);
@@ -244,11 +254,49 @@ export class FlowTable {
    */
   lookup(protocol: number, data: Uint8Array, l3: number, af: 4 | 6, l4: number): Flow {
     const index = this.lookupIndex(protocol, data, l3, af, l4);
-    if (this.created) {
-      if (index !== this.flows.length) throw new Error('internal: FlowTable used through both lookup and lookupIndex');
-      this.flows.push(new Flow(index + 1, protocol, af, data, l3, l4, this.slab));
+    const flow = this.objects[index];
+    if (flow !== undefined) return flow;
+    if (this.created) return this.keep(index, new Flow(index + 1, protocol, af, data, l3, l4, this.slab));
+    return this.flowAt(index);
+  }
+
+  /** The Flow object of flow `index` (< size), made from the stored key when it has none yet. */
+  flowAt(index: number): Flow {
+    const existing = this.objects[index];
+    if (existing !== undefined) return existing;
+    const af = this.families[index] === 6 ? 6 : 4;
+    // a header with just the key at its offsets: side A as the source, side B as the destination
+    const key = KEY_HEADER;
+    const l4 = af === 4 ? IPV4.MIN_HEADER : IPV6.HEADER;
+    if (af === 4) {
+      writeU32(key, IPV4.SRC, this.wordsA[index]! >>> 0);
+      writeU32(key, IPV4.DST, this.wordsB[index]! >>> 0);
+    } else {
+      key.set(this.v6.subarray(index * V6_KEY, index * V6_KEY + 32), IPV6.SRC);
     }
-    return this.flows[index]!;
+    writeU16(key, l4, this.portsA[index]!);
+    writeU16(key, l4 + 2, this.portsB[index]!);
+    return this.keep(index, new Flow(index + 1, this.protocols[index]!, af, key, 0, l4, this.slab));
+  }
+
+  /** Every flow as a Flow object, in order of first appearance (objects made now for flows that had none). */
+  get flows(): readonly Flow[] {
+    if (this.objectCount < this.count) {
+      const fill = this.onMaterialize;
+      for (let index = 0; index < this.count; index++) {
+        if (this.objects[index] !== undefined) continue;
+        const flow = this.flowAt(index);
+        fill?.(flow, index);
+      }
+    }
+    return this.objects as Flow[];
+  }
+
+  private keep(index: number, flow: Flow): Flow {
+    while (this.objects.length < index) this.objects.push(undefined);
+    this.objects[index] = flow;
+    this.objectCount++;
+    return flow;
   }
 
   /** As lookup, the flow's index only (nothing allocated, except when the table grows). */

@@ -20,10 +20,13 @@
  * of the flow; without a SYN, the client ISN is the first client seq − 1 (both counted in the report).
  */
 import type { Endpoint } from '../codec/addr.js';
-import { readU32 } from '../codec/bytes.js';
+import { readU16, readU32 } from '../codec/bytes.js';
 import type { BufferedRecord } from '../codec/capture.js';
 import { CliError } from '../codec/errors.js';
-import { fillIpv4Checksum } from '../codec/ipv4.js';
+import { IPV4, fillIpv4Checksum } from '../codec/ipv4.js';
+import { IPV6 } from '../codec/ipv6.js';
+import { ETHERTYPE } from '../codec/link.js';
+import { LINKTYPE } from '../codec/linktype.js';
 import { IPPROTO } from '../codec/ipproto.js';
 import { TCP, TCP_FLAG } from '../codec/tcp.js';
 import { encodeIpv4OptionCarrier, encodeIpv6DestOptCarrier, encodeTcpCarrier, writeTcpCarrier, type PortAddressTcpFormat } from '../carriers/index.js';
@@ -40,8 +43,8 @@ import { ChecksumState, PacketLayout, checksumBegin, checksumEnd, parseLayout, t
 import type { ToaError, ToaPlacement } from '../dpvs/toa-insert.js';
 import { ChecksumAudit } from './checksum-audit.js';
 import { InsertOutcome, insertDestinationOptions, insertIpv4Option, insertTcpCarrierWithFallback, type TcpInsertPolicy } from './carrier-insert.js';
-import type { PacketRewriter, RewriteEngine } from './engine.js';
-import { AddressSlab, FlowTable, portAIsServer, type Flow, type SkipReason } from './flows.js';
+import { NOT_HANDLED, type PacketRewriter, type RewriteEngine } from './engine.js';
+import { AddressSlab, FlowTable, SKIP_REASONS, portAIsServer, type Flow, type SkipReason } from './flows.js';
 import { setLinkFamily, type FrameLayout } from './link.js';
 import type { RewriteSummary } from './summary.js';
 
@@ -107,9 +110,31 @@ export interface InjectOptions {
   checksum: ChecksumMode;
   vpcId: number;
   fnat: FnatSetup | null;
+  /**
+   * false: no lean path (every packet through the general one; the lean path's equality tests run
+   * both). Default: on, unless the environment has TOA_INJECT_LEAN=0.
+   */
+  lean?: boolean;
 }
 
 const SYN_ACK = TCP_FLAG.SYN | TCP_FLAG.ACK;
+
+/**
+ * Lean path (plain mode, port+address TCP formats): the state of each TCP flow lives in typed-array
+ * columns indexed by flow index (no Flow object until --report asks for them). Bits of `leanState`:
+ */
+const LEAN = Object.freeze({
+  CLIENT_IS_A: 1,
+  SIDE_SYN: 2,
+  SIDE_SERVER: 4,
+  ISN_KNOWN: 8,
+  FDATA_KNOWN: 16,
+  FDATA_GUESSED: 32,
+  /** The flow's state is in the columns (a TCP flow of a lean run). */
+  FLOW: 64,
+});
+/** Counters per lean flow, interleaved in `leanCounts`. */
+const COUNT = Object.freeze({ CLIENT_TO_SERVER: 0, SERVER_TO_CLIENT: 1, INSERTED: 2, NOT_ELIGIBLE: 3, STRIDE: 4 });
 
 function skipReasonOf(error: ToaError | null): SkipReason {
   switch (error) {
@@ -147,11 +172,42 @@ export class InjectRewriter implements PacketRewriter {
   private readonly carrierSlab = new AddressSlab();
   private connectionsCreated = 0;
   private summary!: RewriteSummary;
+  /** insertTcp's outcome for the caller to count. */
+  private insertOk = false;
+  private insertSkip: SkipReason = 'not-eligible';
+
+  /** The lean path's TCP formats (null: no lean path for this run). */
+  private readonly leanFormat: PortAddressTcpFormat | null = null;
+  private readonly leanFormatV6: PortAddressTcpFormat | null = null;
+  readonly rewriteRecord?: (rec: BufferedRecord, engine: RewriteEngine) => number;
+  /** Lean TCP flows: state bits (LEAN), client ISN, fdata_seq and counters (COUNT) by flow index. */
+  private leanState = new Uint8Array(0);
+  private leanIsn = new Uint32Array(0);
+  private leanFdata = new Uint32Array(0);
+  private leanCounts = new Int32Array(0);
+  /** Skip counts of lean flows for reasons other than not-eligible (rare), by SKIP_REASONS index. */
+  private readonly leanOtherSkips = new Map<number, number[]>();
+  /** leanTcp's findings for the packet at hand. */
+  private leanIndex = 0;
+  private leanFlags = 0;
+  /** The carrier bytes of the lean packet at hand (IPv4, IPv6 client) and the client address scratch. */
+  private readonly leanCarrier4 = new Uint8Array(8);
+  private readonly leanCarrier6 = new Uint8Array(20);
+  private readonly leanAddress4 = new Uint8Array(4);
+  private readonly leanAddress6 = new Uint8Array(16);
 
   constructor(private readonly options: InjectOptions) {
     this.info = FORMAT_TABLE[options.format];
     this.when = options.when ?? this.info.defaultWhen;
     this.policy = { mtu: options.mtu, placement: this.info.placement, legacy: this.when === 'dpvs-legacy', prune: options.prune };
+    const lean = options.lean ?? process.env.TOA_INJECT_LEAN !== '0';
+    const v4Format = portAddressFormat(options.format, false);
+    if (lean && options.fnat === null && v4Format !== undefined) {
+      this.leanFormat = v4Format;
+      this.leanFormatV6 = portAddressFormat(options.format, true) ?? null;
+      this.rewriteRecord = (rec, engine) => this.leanRecord(rec, engine);
+      this.flows.onMaterialize = (flow, index) => this.leanFill(flow, index);
+    }
   }
 
   rewrite(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine): number {
@@ -172,6 +228,11 @@ export class InjectRewriter implements PacketRewriter {
     if (protocol !== IPPROTO.TCP && protocol !== IPPROTO.UDP) {
       s.otherProtocolPassed++;
       return -1;
+    }
+    if (protocol === IPPROTO.TCP && this.rewriteRecord !== undefined) {
+      // a lean run keeps every TCP flow in its columns, also for packets the lean parser left to this path
+      if (!this.leanTcp(data, frame.l3, layout.af, layout.l4)) return -1;
+      return this.leanInsert(rec, frame, engine, data, frame.l3, layout.af);
     }
     const flows = this.flows;
     const flow = flows.lookup(protocol, data, frame.l3, layout.af, layout.l4);
@@ -206,10 +267,242 @@ export class InjectRewriter implements PacketRewriter {
   }
 
   finish(summary: RewriteSummary): void {
-    summary.flows = this.flows.size;
+    const flows = this.flows;
+    summary.flows = flows.size;
     let ports = 0;
-    for (const f of this.flows.flows) if (f.sideFrom === 'ports') ports++;
+    const state = this.leanState;
+    for (let index = 0; index < flows.size; index++) {
+      if (index < state.length && (state[index]! & LEAN.FLOW) !== 0) {
+        if ((state[index]! & (LEAN.SIDE_SYN | LEAN.SIDE_SERVER)) === 0) ports++;
+      } else if (flows.flowAt(index).sideFrom === 'ports') ports++;
+    }
     summary.flowsSideFromPorts = ports;
+  }
+
+  // ---------------------------------------------------------------- lean path
+
+  /**
+   * The lean path for one record: Ethernet (one VLAN tag at most) or raw IP, IPv4 without options
+   * limits or IPv6 without extension headers, TCP with its whole header captured, read in the reader's
+   * buffer. Everything else (and every odd case: fragments, cut or damaged headers) goes to the
+   * general path, which keeps TCP flows in the same columns (`leanTcp`).
+   */
+  private leanRecord(rec: BufferedRecord, engine: RewriteEngine): number {
+    const data = rec.buffer;
+    const start = rec.dataStart;
+    const end = start + rec.capturedLength;
+    let l3 = start;
+    const linkType = rec.linkType;
+    if (linkType === LINKTYPE.ETHERNET) {
+      if (end - start < 14) return NOT_HANDLED;
+      let type = readU16(data, start + 12);
+      l3 = start + 14;
+      if (type === ETHERTYPE.VLAN) {
+        if (end - l3 < 4) return NOT_HANDLED;
+        type = readU16(data, l3 + 2);
+        l3 += 4;
+      }
+      if (type !== ETHERTYPE.IPV4 && type !== ETHERTYPE.IPV6) return NOT_HANDLED;
+    } else if (linkType !== LINKTYPE.RAW && linkType !== LINKTYPE.RAW_OLD12 && linkType !== LINKTYPE.RAW_OLD14) {
+      return NOT_HANDLED;
+    }
+    const available = end - l3;
+    if (available < IPV4.MIN_HEADER) return NOT_HANDLED;
+    const version = data[l3]! >>> 4;
+    let af: 4 | 6;
+    let l4: number;
+    let ipCaptured: number;
+    let l4Length: number;
+    if (version === 4) {
+      const ihl = (data[l3]! & 0x0f) * 4;
+      const total = readU16(data, l3 + IPV4.TOTAL_LENGTH);
+      ipCaptured = available < total ? available : total;
+      if (ihl < IPV4.MIN_HEADER || total < ihl || ipCaptured < ihl) return NOT_HANDLED;
+      if (data[l3 + IPV4.PROTOCOL] !== IPPROTO.TCP || (readU16(data, l3 + IPV4.FLAGS_FRAG) & (IPV4.FLAG_MF | IPV4.FRAG_OFFSET_MASK)) !== 0) return NOT_HANDLED;
+      af = 4;
+      l4 = l3 + ihl;
+      l4Length = total - ihl;
+    } else if (version === 6) {
+      if (available < IPV6.HEADER) return NOT_HANDLED;
+      const payload = readU16(data, l3 + IPV6.PAYLOAD_LENGTH);
+      if (payload === 0 || data[l3 + IPV6.NEXT_HEADER] !== IPPROTO.TCP) return NOT_HANDLED;
+      ipCaptured = available < IPV6.HEADER + payload ? available : IPV6.HEADER + payload;
+      af = 6;
+      l4 = l3 + IPV6.HEADER;
+      l4Length = payload;
+    } else {
+      return NOT_HANDLED;
+    }
+    const l4Captured = ipCaptured - (l4 - l3);
+    if (l4Captured < TCP.MIN_HEADER) return NOT_HANDLED;
+    const doff = (data[l4 + TCP.DATA_OFFSET]! >>> 4) * 4;
+    if (doff < TCP.MIN_HEADER || doff > l4Length || l4Captured < doff) return NOT_HANDLED;
+    this.summary = engine.summary;
+    if (!this.leanTcp(data, l3, af, l4)) return -1;
+    // a carrier goes in: the frame and layout as the general path has them, then its insertion
+    const frame = engine.frame;
+    if (!engine.locate(rec) || parseLayout(data, frame.l3, frame.ipCaptured, this.layout) !== 'ok') {
+      throw new Error(`internal: packet ${rec.index} passed the lean checks but not the general ones`);
+    }
+    return this.leanInsert(rec, frame, engine, data, l3, af);
+  }
+
+  /**
+   * Flow tracking, counters and eligibility of one TCP packet of a lean run (as rewrite, trackTcp and
+   * plainPacket do for a Flow). True when it is a client->server packet that gets a carrier attempt.
+   */
+  private leanTcp(data: Uint8Array, l3: number, af: 4 | 6, l4: number): boolean {
+    const flows = this.flows;
+    const index = flows.lookupIndex(IPPROTO.TCP, data, l3, af, l4);
+    if (flows.created) this.leanCreate(index, data, l3, af, l4);
+    const forward = flows.lastForward;
+    const isn = this.leanIsn;
+    const fdata = this.leanFdata;
+    let st = this.leanState[index]!;
+    const flags = data[l4 + TCP.FLAGS]!;
+    if ((flags & TCP_FLAG.SYN) !== 0) {
+      const clientIsA = (flags & TCP_FLAG.ACK) === 0 ? forward : !forward;
+      const wasA = (st & LEAN.CLIENT_IS_A) !== 0;
+      if ((st & LEAN.SIDE_SYN) === 0 || wasA !== clientIsA) {
+        if (wasA !== clientIsA) {
+          st &= ~(LEAN.ISN_KNOWN | LEAN.FDATA_KNOWN | LEAN.FDATA_GUESSED);
+          fdata[index] = 0;
+        }
+        st = (st & ~(LEAN.CLIENT_IS_A | LEAN.SIDE_SERVER)) | LEAN.SIDE_SYN | (clientIsA ? LEAN.CLIENT_IS_A : 0);
+      }
+    }
+    const fromClient = forward === ((st & LEAN.CLIENT_IS_A) !== 0);
+    this.leanCounts[index * COUNT.STRIDE + (fromClient ? COUNT.CLIENT_TO_SERVER : COUNT.SERVER_TO_CLIENT)]!++;
+    const seq = readU32(data, l4 + TCP.SEQ);
+    if (fromClient) {
+      if ((flags & SYN_ACK) === TCP_FLAG.SYN) {
+        if ((st & LEAN.ISN_KNOWN) !== 0 && seq !== isn[index]) {
+          // a new connection on the same 4-tuple
+          st &= ~(LEAN.FDATA_KNOWN | LEAN.FDATA_GUESSED);
+          fdata[index] = 0;
+        }
+        isn[index] = seq;
+        st |= LEAN.ISN_KNOWN;
+      } else {
+        if ((st & LEAN.ISN_KNOWN) === 0) {
+          isn[index] = seq - 1;
+          st |= LEAN.ISN_KNOWN;
+        }
+        if ((st & LEAN.FDATA_KNOWN) === 0 && (flags & SYN_ACK) === TCP_FLAG.ACK) {
+          fdata[index] = readU32(data, l4 + TCP.ACK);
+          st |= LEAN.FDATA_KNOWN | LEAN.FDATA_GUESSED;
+        }
+      }
+    } else if ((flags & SYN_ACK) === SYN_ACK) {
+      fdata[index] = seq + 1;
+      st = (st | LEAN.FDATA_KNOWN) & ~LEAN.FDATA_GUESSED;
+    }
+    this.leanState[index] = st;
+    if (!fromClient) return false;
+    const ack = readU32(data, l4 + TCP.ACK);
+    if (!eligibleBy(this.when, flags, seq, ack, (st & LEAN.FDATA_KNOWN) !== 0, fdata[index]!, isn[index]!)) {
+      this.summary.skipped['not-eligible']++;
+      this.leanCounts[index * COUNT.STRIDE + COUNT.NOT_ELIGIBLE]!++;
+      return false;
+    }
+    this.leanIndex = index;
+    this.leanFlags = flags;
+    return true;
+  }
+
+  /** A new lean flow (side A = this packet's source): columns grown, client side from --server or the ports. */
+  private leanCreate(index: number, data: Uint8Array, l3: number, af: 4 | 6, l4: number): void {
+    if (index >= this.leanState.length) {
+      const n = Math.max(1024, this.leanState.length * 2);
+      this.leanState = grownTo(this.leanState, n);
+      this.leanIsn = grownTo(this.leanIsn, n);
+      this.leanFdata = grownTo(this.leanFdata, n);
+      this.leanCounts = grownTo(this.leanCounts, n * COUNT.STRIDE);
+    }
+    const portA = readU16(data, l4);
+    const portB = readU16(data, l4 + 2);
+    let st: number = LEAN.FLOW | (portAIsServer(portA, portB) ? 0 : LEAN.CLIENT_IS_A);
+    const server = this.options.server;
+    if (server !== null) {
+      const size = af === 4 ? 4 : 16;
+      const source = l3 + (af === 4 ? IPV4.SRC : IPV6.SRC);
+      const destination = l3 + (af === 4 ? IPV4.DST : IPV6.DST);
+      const matchA = sameAddressAt(server.address, data, source, size) && (server.port === null || server.port === portA);
+      const matchB = sameAddressAt(server.address, data, destination, size) && (server.port === null || server.port === portB);
+      if (matchA !== matchB) st = LEAN.FLOW | LEAN.SIDE_SERVER | (matchB ? LEAN.CLIENT_IS_A : 0);
+    }
+    this.leanState[index] = st;
+  }
+
+  /** The carrier attempt for the client->server packet leanTcp accepted (frame and layout filled, offsets in the reader's buffer). */
+  private leanInsert(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, data: Uint8Array, l3: number, af: 4 | 6): number {
+    const index = this.leanIndex;
+    const carrier = this.leanCarrierOf(data, l3, af, this.layout.l4);
+    if (carrier === null) {
+      this.leanCount(index, false, 'family');
+      return -1;
+    }
+    this.toFrameOffsets(rec, engine);
+    const n = this.insertTcp(rec, frame, engine, carrier, (this.leanFlags & TCP_FLAG.SYN) !== 0);
+    this.leanCount(index, this.insertOk, this.insertSkip);
+    return n;
+  }
+
+  /** The carrier bytes for a client->server packet (its source is the client), or null (none for the family). */
+  private leanCarrierOf(data: Uint8Array, l3: number, af: 4 | 6, l4: number): Uint8Array | null {
+    const client = this.options.client;
+    let address: Uint8Array;
+    if (client !== null) {
+      address = client.address;
+    } else {
+      address = af === 4 ? this.leanAddress4 : this.leanAddress6;
+      const source = l3 + (af === 4 ? IPV4.SRC : IPV6.SRC);
+      for (let i = 0; i < address.length; i++) address[i] = data[source + i]!;
+    }
+    const port = client?.port ?? readU16(data, l4);
+    const v6 = address.length === 16;
+    const format = v6 ? this.leanFormatV6 : this.leanFormat;
+    if (format === null) return null;
+    const out = v6 ? this.leanCarrier6 : this.leanCarrier4;
+    writeTcpCarrier(out, 0, format, port, address);
+    return out;
+  }
+
+  private leanCount(index: number, inserted: boolean, reason: SkipReason): void {
+    const s = this.summary;
+    if (inserted) {
+      s.carriersInserted++;
+      this.leanCounts[index * COUNT.STRIDE + COUNT.INSERTED]!++;
+      return;
+    }
+    s.skipped[reason]++;
+    if (reason === 'not-eligible') {
+      this.leanCounts[index * COUNT.STRIDE + COUNT.NOT_ELIGIBLE]!++;
+      return;
+    }
+    let counts = this.leanOtherSkips.get(index);
+    if (counts === undefined) this.leanOtherSkips.set(index, (counts = new Array<number>(SKIP_REASONS.length).fill(0)));
+    counts[SKIP_REASONS.indexOf(reason)]!++;
+  }
+
+  /** The Flow object of a lean flow, for --report: its state copied from the columns. */
+  private leanFill(flow: Flow, index: number): void {
+    const st = this.leanState[index]!;
+    flow.clientIsA = (st & LEAN.CLIENT_IS_A) !== 0;
+    flow.sideFrom = (st & LEAN.SIDE_SYN) !== 0 ? 'syn' : (st & LEAN.SIDE_SERVER) !== 0 ? 'server-option' : 'ports';
+    flow.clientIsn = this.leanIsn[index]!;
+    flow.clientIsnKnown = (st & LEAN.ISN_KNOWN) !== 0;
+    flow.fdataSeq = this.leanFdata[index]!;
+    flow.fdataKnown = (st & LEAN.FDATA_KNOWN) !== 0;
+    flow.fdataGuessed = (st & LEAN.FDATA_GUESSED) !== 0;
+    const at = index * COUNT.STRIDE;
+    const counts = this.leanCounts;
+    flow.packetsClientToServer = counts[at + COUNT.CLIENT_TO_SERVER]!;
+    flow.packetsServerToClient = counts[at + COUNT.SERVER_TO_CLIENT]!;
+    flow.carriersInserted = counts[at + COUNT.INSERTED]!;
+    flow.skip('not-eligible', counts[at + COUNT.NOT_ELIGIBLE]!);
+    const other = this.leanOtherSkips.get(index);
+    if (other !== undefined) for (let i = 0; i < other.length; i++) if (other[i]! > 0) flow.skip(SKIP_REASONS[i]!, other[i]!);
   }
 
   // ---------------------------------------------------------------- flow state
@@ -266,26 +559,7 @@ export class InjectRewriter implements PacketRewriter {
   }
 
   private eligible(flow: Flow, flags: number, seq: number, ack: number): boolean {
-    const syn = (flags & TCP_FLAG.SYN) !== 0;
-    const rst = (flags & TCP_FLAG.RST) !== 0;
-    const fin = (flags & TCP_FLAG.FIN) !== 0;
-    const dataAck = flow.fdataKnown && ack === flow.fdataSeq;
-    switch (this.when) {
-      case 'dpvs':
-        return dataAck && !syn && !rst;
-      case 'dpvs-legacy':
-        return (syn && !rst) || (dataAck && !syn && !rst);
-      case 'lvs':
-        return (syn && !rst) || (dataAck && !syn && !rst && !fin);
-      case 'handshake-ack':
-        return dataAck && !syn && !rst && (flags & TCP_FLAG.ACK) !== 0 && seq === ((flow.clientIsn + 1) >>> 0);
-      case 'every':
-        return true;
-      case 'syn':
-        return syn && (flags & TCP_FLAG.ACK) === 0;
-      default:
-        return false;
-    }
+    return eligibleBy(this.when, flags, seq, ack, flow.fdataKnown, flow.fdataSeq, flow.clientIsn);
   }
 
   private carriedAddress(flow: Flow): Uint8Array {
@@ -375,7 +649,9 @@ export class InjectRewriter implements PacketRewriter {
         return -1;
       }
       this.toFrameOffsets(rec, engine);
-      return this.insertTcp(rec, frame, engine, flow, carrier, (flags & TCP_FLAG.SYN) !== 0);
+      const n = this.insertTcp(rec, frame, engine, carrier, (flags & TCP_FLAG.SYN) !== 0);
+      this.count(flow, this.insertOk, this.insertSkip);
+      return n;
     }
     if (layer === 'ip') {
       if (!fromClient) return -1;
@@ -456,7 +732,11 @@ export class InjectRewriter implements PacketRewriter {
     if (cut && this.options.checksum !== 'keep') this.summary.truncatedIncremental++;
   }
 
-  private insertTcp(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, flow: Flow, carrier: Uint8Array, isSyn: boolean): number {
+  /**
+   * The carrier into a copy of the frame (DPVS insert, prune, retry); the caller counts the outcome
+   * (insertOk, insertSkip) for its flow. Returns the new frame length, or -1 (unchanged).
+   */
+  private insertTcp(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, carrier: Uint8Array, isSyn: boolean): number {
     const layout = this.layout;
     const buf = this.beginCopy(rec, engine);
     const cut = !layout.complete;
@@ -464,7 +744,8 @@ export class InjectRewriter implements PacketRewriter {
     checksumBegin(buf, layout, this.audit.transportBad ? 'incremental' : this.options.checksum, cs);
     const outcome = this.outcome;
     const ok = insertTcpCarrierWithFallback(buf, layout, carrier, isSyn, this.policy, outcome);
-    this.count(flow, ok, skipReasonOf(outcome.error));
+    this.insertOk = ok;
+    this.insertSkip = skipReasonOf(outcome.error);
     if (outcome.pruned > 0 || outcome.nopped > 0) this.summary.prunedPackets++;
     if (!ok && outcome.pruned === 0 && outcome.nopped === 0 && sameBytes(buf, rec.data, frame.l3, frame.l3 + frame.ipCaptured)) return -1;
     if (!ok && outcome.pruned === 0 && outcome.nopped === 0) this.summary.prunedPackets++; // rewritten in place by prune (TV-4)
@@ -649,6 +930,30 @@ export class InjectRewriter implements PacketRewriter {
   }
 }
 
+/** Whether a client->server TCP segment gets a carrier under `when` (fdata_seq and client ISN as tracked). */
+function eligibleBy(when: InjectWhen, flags: number, seq: number, ack: number, fdataKnown: boolean, fdataSeq: number, clientIsn: number): boolean {
+  const syn = (flags & TCP_FLAG.SYN) !== 0;
+  const rst = (flags & TCP_FLAG.RST) !== 0;
+  const fin = (flags & TCP_FLAG.FIN) !== 0;
+  const dataAck = fdataKnown && ack === fdataSeq;
+  switch (when) {
+    case 'dpvs':
+      return dataAck && !syn && !rst;
+    case 'dpvs-legacy':
+      return (syn && !rst) || (dataAck && !syn && !rst);
+    case 'lvs':
+      return (syn && !rst) || (dataAck && !syn && !rst && !fin);
+    case 'handshake-ack':
+      return dataAck && !syn && !rst && (flags & TCP_FLAG.ACK) !== 0 && seq === ((clientIsn + 1) >>> 0);
+    case 'every':
+      return true;
+    case 'syn':
+      return syn && (flags & TCP_FLAG.ACK) === 0;
+    default:
+      return false;
+  }
+}
+
 /**
  * The port+address TCP format a --format writes for a client family (null: none for that family), or
  * undefined when the format is built otherwise (tcpCarrier's switch).
@@ -672,6 +977,20 @@ function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** `address` equals data[at, at + size). */
+function sameAddressAt(address: Uint8Array, data: Uint8Array, at: number, size: number): boolean {
+  if (address.length !== size) return false;
+  for (let i = 0; i < size; i++) if (address[i] !== data[at + i]) return false;
+  return true;
+}
+
+/** A typed array of `length` elements holding a copy of `a` at its start. */
+function grownTo<T extends Uint8Array | Uint32Array | Int32Array>(a: T, length: number): T {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a);
+  return b;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {

@@ -67,6 +67,35 @@ describe('FlowTable', () => {
     const g = t.lookup(6, header(6, v6(1), v6(2), 1, 2).data, 0, 6, 40);
     expect([g.id, Array.from(g.addressA), Array.from(g.addressB)]).toEqual([2, v6(1), v6(2)]);
     expect(t.flows).toEqual([f, g]);
-    expect(() => t.lookupIndex(6, header(4, [1, 1, 1, 1], [2, 2, 2, 2], 1, 2).data, 0, 4, 20) && t.lookup(6, header(4, [3, 3, 3, 3], [2, 2, 2, 2], 1, 2).data, 0, 4, 20)).toThrow(/both lookup and lookupIndex/);
+  });
+
+  it('mixes lookupIndex and lookup: a Flow made later has the first packet as side A, flows fills the holes in order', () => {
+    const t = new FlowTable();
+    const filled: number[] = [];
+    t.onMaterialize = (flow, index) => {
+      filled.push(index);
+      flow.packetsClientToServer = 100 + index;
+    };
+    const a = header(4, [10, 0, 0, 1], [192, 168, 1, 10], 40000, 80);
+    const back = header(4, [192, 168, 1, 10], [10, 0, 0, 1], 80, 40000);
+    expect(t.lookupIndex(6, a.data, 0, 4, a.l4)).toBe(0);
+    const six = header(6, v6(1), v6(2), 1, 2);
+    expect(t.lookupIndex(17, six.data, 0, 6, 40)).toBe(1);
+    const u = t.lookup(17, header(4, [3, 3, 3, 3], [2, 2, 2, 2], 5, 6).data, 0, 4, 20);
+    expect(u.id).toBe(3);
+    // flow 1 first met again from its B side: still A = 10.0.0.1:40000
+    const f = t.lookup(6, back.data, 0, 4, back.l4);
+    expect(t.lastForward).toBe(false);
+    expect([f.id, f.protocol, f.af, f.portA, f.portB, Array.from(f.addressA), Array.from(f.addressB)]).toEqual([1, 6, 4, 40000, 80, [10, 0, 0, 1], [192, 168, 1, 10]]);
+    expect(t.lookup(6, a.data, 0, 4, a.l4)).toBe(f);
+    expect(filled).toEqual([]);
+    const all = t.flows;
+    expect(filled).toEqual([1]); // only the flow without an object is made and filled
+    expect(all.map((x) => x.id)).toEqual([1, 2, 3]);
+    expect([all[1]!.protocol, all[1]!.af, all[1]!.portA, all[1]!.portB, Array.from(all[1]!.addressA), Array.from(all[1]!.addressB), all[1]!.packetsClientToServer]).toEqual([17, 6, 1, 2, v6(1), v6(2), 101]);
+    expect(all[0]).toBe(f);
+    expect(all[2]).toBe(u);
+    expect(t.flowAt(1)).toBe(all[1]);
+    expect(t.flows).toBe(all);
   });
 });
