@@ -13,7 +13,7 @@
  *     (registered ports 1024-49151 are below the ephemeral range), ties go to the destination.
  * A later SYN or SYN-ACK overrides an inference made from ports (`sideFrom` tells which rule decided).
  */
-import { readU16, readU32, writeU16, writeU32 } from '../codec/bytes.js';
+import { readU16, readU32, writeU32 } from '../codec/bytes.js';
 import { IPV4 } from '../codec/ipv4.js';
 import { IPV6 } from '../codec/ipv6.js';
 import type { FnatConnection } from '../dpvs/fnat.js';
@@ -207,6 +207,12 @@ const V6_KEY = 32;
 const KEY_HEADER = new Uint8Array(IPV6.HEADER + 4);
 
 /**
+ * One key row per flow in `FlowTable.rows` (Int32Array, ROW.STRIDE ints): everything a probe compares
+ * sits in one cache line. IPv4 addresses are (signed) 32-bit words; IPv6 addresses are in `v6`.
+ */
+const ROW = Object.freeze({ HASH: 0, PROTOCOL_FAMILY: 1, PORTS: 2, WORD_A: 3, WORD_B: 4, STRIDE: 8 });
+
+/**
  * Open-addressing table of flows. The keys live in typed arrays (no object per flow):
  * `lookupIndex` finds or creates a flow and returns its index (0-based, in order of first
  * appearance) without allocating; `lookup` does the same and hands out the `Flow` object of that
@@ -224,18 +230,11 @@ export class FlowTable {
   onMaterialize: ((flow: Flow, index: number) => void) | null = null;
   private count = 0;
   private capacity = 512;
-  private protocols = new Uint8Array(512);
-  private families = new Uint8Array(512);
-  private portsA = new Uint16Array(512);
-  private portsB = new Uint16Array(512);
-  /** IPv4 addresses as (signed) 32-bit words; IPv6 addresses are in `v6` (32 bytes per flow). */
-  private wordsA = new Int32Array(512);
-  private wordsB = new Int32Array(512);
+  /** Key rows (ROW), index * ROW.STRIDE. */
+  private rows = new Int32Array(512 * ROW.STRIDE);
   private v6 = new Uint8Array(0);
-  private hashes = new Int32Array(512);
-  private slots = new Int32Array(1024).fill(-1);
-  /** The hash of the flow in each slot: most probes that do not match stop here. */
-  private slotHashes = new Int32Array(1024);
+  /** Slot pairs: flow index (-1: empty) and that flow's hash (most probes that do not match stop at it). */
+  private slots = new Int32Array(2048).fill(-1);
   private mask = 1023;
   private readonly slab = new AddressSlab();
   /** Direction of the last lookup: true when the packet went A -> B (always true for a new flow). */
@@ -264,19 +263,20 @@ export class FlowTable {
   flowAt(index: number): Flow {
     const existing = this.objects[index];
     if (existing !== undefined) return existing;
-    const af = this.families[index] === 6 ? 6 : 4;
+    const row = index * ROW.STRIDE;
+    const rows = this.rows;
+    const af = rows[row + ROW.PROTOCOL_FAMILY]! >>> 8 === 6 ? 6 : 4;
     // a header with just the key at its offsets: side A as the source, side B as the destination
     const key = KEY_HEADER;
     const l4 = af === 4 ? IPV4.MIN_HEADER : IPV6.HEADER;
     if (af === 4) {
-      writeU32(key, IPV4.SRC, this.wordsA[index]! >>> 0);
-      writeU32(key, IPV4.DST, this.wordsB[index]! >>> 0);
+      writeU32(key, IPV4.SRC, rows[row + ROW.WORD_A]! >>> 0);
+      writeU32(key, IPV4.DST, rows[row + ROW.WORD_B]! >>> 0);
     } else {
       key.set(this.v6.subarray(index * V6_KEY, index * V6_KEY + 32), IPV6.SRC);
     }
-    writeU16(key, l4, this.portsA[index]!);
-    writeU16(key, l4 + 2, this.portsB[index]!);
-    return this.keep(index, new Flow(index + 1, this.protocols[index]!, af, key, 0, l4, this.slab));
+    writeU32(key, l4, rows[row + ROW.PORTS]! >>> 0);
+    return this.keep(index, new Flow(index + 1, rows[row + ROW.PROTOCOL_FAMILY]! & 0xff, af, key, 0, l4, this.slab));
   }
 
   /** Every flow as a Flow object, in order of first appearance (objects made now for flows that had none). */
@@ -301,8 +301,11 @@ export class FlowTable {
 
   /** As lookup, the flow's index only (nothing allocated, except when the table grows). */
   lookupIndex(protocol: number, data: Uint8Array, l3: number, af: 4 | 6, l4: number): number {
-    const sport = readU16(data, l4);
-    const dport = readU16(data, l4 + 2);
+    const ports = readU32(data, l4) | 0;
+    const sport = ports >>> 16;
+    const dport = ports & 0xffff;
+    const swapped = ((ports >>> 16) | (ports << 16)) | 0;
+    const protocolFamily = protocol | (af << 8);
     let wa = 0;
     let wb = 0;
     let h: number;
@@ -314,44 +317,46 @@ export class FlowTable {
       h = finalHash(mixBytes(data, l3 + IPV6.SRC, 16, 0x811c9dc5 ^ sport), mixBytes(data, l3 + IPV6.DST, 16, 0x811c9dc5 ^ dport), protocol);
     }
     const slots = this.slots;
-    const hashes = this.slotHashes;
+    const rows = this.rows;
     const mask = this.mask;
     let i = h & mask;
     for (;;) {
-      const index = slots[i]!;
+      const index = slots[2 * i]!;
       if (index < 0) break;
-      if (hashes[i] === h && this.protocols[index] === protocol && this.families[index] === af) {
-        const pa = this.portsA[index]!;
-        const pb = this.portsB[index]!;
-        if (af === 4) {
-          const a = this.wordsA[index]!;
-          const b = this.wordsB[index]!;
-          if (sport === pa && dport === pb && wa === a && wb === b) return this.found(index, true);
-          if (sport === pb && dport === pa && wa === b && wb === a) return this.found(index, false);
-        } else {
-          const key = index * V6_KEY;
-          const v6 = this.v6;
-          if (sport === pa && dport === pb && sameBytes(data, l3 + IPV6.SRC, v6, key) && sameBytes(data, l3 + IPV6.DST, v6, key + 16)) return this.found(index, true);
-          if (sport === pb && dport === pa && sameBytes(data, l3 + IPV6.SRC, v6, key + 16) && sameBytes(data, l3 + IPV6.DST, v6, key)) return this.found(index, false);
+      if (slots[2 * i + 1] === h) {
+        const row = index * ROW.STRIDE;
+        if (rows[row + ROW.PROTOCOL_FAMILY] === protocolFamily) {
+          const p = rows[row + ROW.PORTS]!;
+          if (af === 4) {
+            const a = rows[row + ROW.WORD_A]!;
+            const b = rows[row + ROW.WORD_B]!;
+            if (p === ports && wa === a && wb === b) return this.found(index, true);
+            if (p === swapped && wa === b && wb === a) return this.found(index, false);
+          } else {
+            const key = index * V6_KEY;
+            const v6 = this.v6;
+            if (p === ports && sameBytes(data, l3 + IPV6.SRC, v6, key) && sameBytes(data, l3 + IPV6.DST, v6, key + 16)) return this.found(index, true);
+            if (p === swapped && sameBytes(data, l3 + IPV6.SRC, v6, key + 16) && sameBytes(data, l3 + IPV6.DST, v6, key)) return this.found(index, false);
+          }
         }
       }
       i = (i + 1) & mask;
     }
     const index = this.count;
-    if (index === this.capacity) this.growColumns();
-    this.protocols[index] = protocol;
-    this.families[index] = af;
-    this.portsA[index] = sport;
-    this.portsB[index] = dport;
-    this.wordsA[index] = wa;
-    this.wordsB[index] = wb;
-    this.hashes[index] = h;
+    if (index === this.capacity) this.growRows();
+    const row = index * ROW.STRIDE;
+    const r = this.rows;
+    r[row + ROW.HASH] = h;
+    r[row + ROW.PROTOCOL_FAMILY] = protocolFamily;
+    r[row + ROW.PORTS] = ports;
+    r[row + ROW.WORD_A] = wa;
+    r[row + ROW.WORD_B] = wb;
     if (af === 6) {
       if (this.v6.length < this.capacity * V6_KEY) this.v6 = grown(this.v6, this.capacity * V6_KEY);
       this.v6.set(data.subarray(l3 + IPV6.SRC, l3 + IPV6.SRC + 32), index * V6_KEY);
     }
-    slots[i] = index;
-    hashes[i] = h;
+    slots[2 * i] = index;
+    slots[2 * i + 1] = h;
     this.count = index + 1;
     this.lastForward = true;
     this.created = true;
@@ -365,32 +370,25 @@ export class FlowTable {
     return index;
   }
 
-  private growColumns(): void {
+  private growRows(): void {
     const n = this.capacity * 2;
-    this.protocols = grown(this.protocols, n);
-    this.families = grown(this.families, n);
-    this.portsA = grown(this.portsA, n);
-    this.portsB = grown(this.portsB, n);
-    this.wordsA = grown(this.wordsA, n);
-    this.wordsB = grown(this.wordsB, n);
-    this.hashes = grown(this.hashes, n);
+    this.rows = grown(this.rows, n * ROW.STRIDE);
     this.capacity = n;
   }
 
   private growSlots(): void {
     const size = (this.mask + 1) * 2;
-    const slots = new Int32Array(size).fill(-1);
-    const slotHashes = new Int32Array(size);
+    const slots = new Int32Array(2 * size).fill(-1);
     const mask = size - 1;
+    const rows = this.rows;
     for (let index = 0; index < this.count; index++) {
-      const h = this.hashes[index]!;
+      const h = rows[index * ROW.STRIDE + ROW.HASH]!;
       let i = h & mask;
-      while (slots[i]! >= 0) i = (i + 1) & mask;
-      slots[i] = index;
-      slotHashes[i] = h;
+      while (slots[2 * i]! >= 0) i = (i + 1) & mask;
+      slots[2 * i] = index;
+      slots[2 * i + 1] = h;
     }
     this.slots = slots;
-    this.slotHashes = slotHashes;
     this.mask = mask;
   }
 }
@@ -401,7 +399,7 @@ function sameBytes(data: Uint8Array, at: number, key: Uint8Array, keyAt: number)
 }
 
 /** A typed array of `length` elements holding a copy of `a` at its start. */
-function grown<T extends Uint8Array | Uint16Array | Int32Array>(a: T, length: number): T {
+export function grown<T extends Uint8Array | Uint16Array | Int32Array>(a: T, length: number): T {
   const b = new (a.constructor as new (n: number) => T)(length);
   b.set(a);
   return b;

@@ -44,7 +44,7 @@ import type { ToaError, ToaPlacement } from '../dpvs/toa-insert.js';
 import { ChecksumAudit } from './checksum-audit.js';
 import { InsertOutcome, insertDestinationOptions, insertIpv4Option, insertTcpCarrierWithFallback, type TcpInsertPolicy } from './carrier-insert.js';
 import { NOT_HANDLED, type PacketRewriter, type RewriteEngine } from './engine.js';
-import { AddressSlab, FlowTable, SKIP_REASONS, portAIsServer, type Flow, type SkipReason } from './flows.js';
+import { AddressSlab, FlowTable, SKIP_REASONS, grown, portAIsServer, type Flow, type SkipReason } from './flows.js';
 import { setLinkFamily, type FrameLayout } from './link.js';
 import type { RewriteSummary } from './summary.js';
 
@@ -120,9 +120,11 @@ export interface InjectOptions {
 const SYN_ACK = TCP_FLAG.SYN | TCP_FLAG.ACK;
 
 /**
- * Lean path (plain mode, port+address TCP formats): the state of each TCP flow lives in typed-array
- * columns indexed by flow index (no Flow object until --report asks for them). Bits of `leanState`:
+ * Lean path (plain mode, port+address TCP formats): the state of each TCP flow lives in one row of an
+ * Int32Array (LEAN_ROW, indexed by flow index; no Flow object until --report asks for them).
  */
+const LEAN_ROW = Object.freeze({ STATE: 0, CLIENT_ISN: 1, FDATA_SEQ: 2, CLIENT_TO_SERVER: 3, SERVER_TO_CLIENT: 4, INSERTED: 5, NOT_ELIGIBLE: 6, STRIDE: 8 });
+/** Bits of a lean row's STATE. */
 const LEAN = Object.freeze({
   CLIENT_IS_A: 1,
   SIDE_SYN: 2,
@@ -133,8 +135,6 @@ const LEAN = Object.freeze({
   /** The flow's state is in the columns (a TCP flow of a lean run). */
   FLOW: 64,
 });
-/** Counters per lean flow, interleaved in `leanCounts`. */
-const COUNT = Object.freeze({ CLIENT_TO_SERVER: 0, SERVER_TO_CLIENT: 1, INSERTED: 2, NOT_ELIGIBLE: 3, STRIDE: 4 });
 
 function skipReasonOf(error: ToaError | null): SkipReason {
   switch (error) {
@@ -180,11 +180,8 @@ export class InjectRewriter implements PacketRewriter {
   private readonly leanFormat: PortAddressTcpFormat | null = null;
   private readonly leanFormatV6: PortAddressTcpFormat | null = null;
   readonly rewriteRecord?: (rec: BufferedRecord, engine: RewriteEngine) => number;
-  /** Lean TCP flows: state bits (LEAN), client ISN, fdata_seq and counters (COUNT) by flow index. */
-  private leanState = new Uint8Array(0);
-  private leanIsn = new Uint32Array(0);
-  private leanFdata = new Uint32Array(0);
-  private leanCounts = new Int32Array(0);
+  /** Lean TCP flows: a LEAN_ROW row per flow index (state bits, client ISN, fdata_seq, counters). */
+  private leanRows = new Int32Array(0);
   /** Skip counts of lean flows for reasons other than not-eligible (rare), by SKIP_REASONS index. */
   private readonly leanOtherSkips = new Map<number, number[]>();
   /** leanTcp's findings for the packet at hand. */
@@ -270,10 +267,11 @@ export class InjectRewriter implements PacketRewriter {
     const flows = this.flows;
     summary.flows = flows.size;
     let ports = 0;
-    const state = this.leanState;
+    const rows = this.leanRows;
     for (let index = 0; index < flows.size; index++) {
-      if (index < state.length && (state[index]! & LEAN.FLOW) !== 0) {
-        if ((state[index]! & (LEAN.SIDE_SYN | LEAN.SIDE_SERVER)) === 0) ports++;
+      const st = index * LEAN_ROW.STRIDE < rows.length ? rows[index * LEAN_ROW.STRIDE + LEAN_ROW.STATE]! : 0;
+      if ((st & LEAN.FLOW) !== 0) {
+        if ((st & (LEAN.SIDE_SYN | LEAN.SIDE_SERVER)) === 0) ports++;
       } else if (flows.flowAt(index).sideFrom === 'ports') ports++;
     }
     summary.flowsSideFromPorts = ports;
@@ -356,9 +354,9 @@ export class InjectRewriter implements PacketRewriter {
     const index = flows.lookupIndex(IPPROTO.TCP, data, l3, af, l4);
     if (flows.created) this.leanCreate(index, data, l3, af, l4);
     const forward = flows.lastForward;
-    const isn = this.leanIsn;
-    const fdata = this.leanFdata;
-    let st = this.leanState[index]!;
+    const rows = this.leanRows;
+    const row = index * LEAN_ROW.STRIDE;
+    let st = rows[row + LEAN_ROW.STATE]!;
     const flags = data[l4 + TCP.FLAGS]!;
     if ((flags & TCP_FLAG.SYN) !== 0) {
       const clientIsA = (flags & TCP_FLAG.ACK) === 0 ? forward : !forward;
@@ -366,43 +364,43 @@ export class InjectRewriter implements PacketRewriter {
       if ((st & LEAN.SIDE_SYN) === 0 || wasA !== clientIsA) {
         if (wasA !== clientIsA) {
           st &= ~(LEAN.ISN_KNOWN | LEAN.FDATA_KNOWN | LEAN.FDATA_GUESSED);
-          fdata[index] = 0;
+          rows[row + LEAN_ROW.FDATA_SEQ] = 0;
         }
         st = (st & ~(LEAN.CLIENT_IS_A | LEAN.SIDE_SERVER)) | LEAN.SIDE_SYN | (clientIsA ? LEAN.CLIENT_IS_A : 0);
       }
     }
     const fromClient = forward === ((st & LEAN.CLIENT_IS_A) !== 0);
-    this.leanCounts[index * COUNT.STRIDE + (fromClient ? COUNT.CLIENT_TO_SERVER : COUNT.SERVER_TO_CLIENT)]!++;
+    rows[row + (fromClient ? LEAN_ROW.CLIENT_TO_SERVER : LEAN_ROW.SERVER_TO_CLIENT)]!++;
     const seq = readU32(data, l4 + TCP.SEQ);
     if (fromClient) {
       if ((flags & SYN_ACK) === TCP_FLAG.SYN) {
-        if ((st & LEAN.ISN_KNOWN) !== 0 && seq !== isn[index]) {
+        if ((st & LEAN.ISN_KNOWN) !== 0 && seq !== rows[row + LEAN_ROW.CLIENT_ISN]! >>> 0) {
           // a new connection on the same 4-tuple
           st &= ~(LEAN.FDATA_KNOWN | LEAN.FDATA_GUESSED);
-          fdata[index] = 0;
+          rows[row + LEAN_ROW.FDATA_SEQ] = 0;
         }
-        isn[index] = seq;
+        rows[row + LEAN_ROW.CLIENT_ISN] = seq;
         st |= LEAN.ISN_KNOWN;
       } else {
         if ((st & LEAN.ISN_KNOWN) === 0) {
-          isn[index] = seq - 1;
+          rows[row + LEAN_ROW.CLIENT_ISN] = seq - 1;
           st |= LEAN.ISN_KNOWN;
         }
         if ((st & LEAN.FDATA_KNOWN) === 0 && (flags & SYN_ACK) === TCP_FLAG.ACK) {
-          fdata[index] = readU32(data, l4 + TCP.ACK);
+          rows[row + LEAN_ROW.FDATA_SEQ] = readU32(data, l4 + TCP.ACK);
           st |= LEAN.FDATA_KNOWN | LEAN.FDATA_GUESSED;
         }
       }
     } else if ((flags & SYN_ACK) === SYN_ACK) {
-      fdata[index] = seq + 1;
+      rows[row + LEAN_ROW.FDATA_SEQ] = seq + 1;
       st = (st | LEAN.FDATA_KNOWN) & ~LEAN.FDATA_GUESSED;
     }
-    this.leanState[index] = st;
+    rows[row + LEAN_ROW.STATE] = st;
     if (!fromClient) return false;
     const ack = readU32(data, l4 + TCP.ACK);
-    if (!eligibleBy(this.when, flags, seq, ack, (st & LEAN.FDATA_KNOWN) !== 0, fdata[index]!, isn[index]!)) {
+    if (!eligibleBy(this.when, flags, seq, ack, (st & LEAN.FDATA_KNOWN) !== 0, rows[row + LEAN_ROW.FDATA_SEQ]! >>> 0, rows[row + LEAN_ROW.CLIENT_ISN]! >>> 0)) {
       this.summary.skipped['not-eligible']++;
-      this.leanCounts[index * COUNT.STRIDE + COUNT.NOT_ELIGIBLE]!++;
+      rows[row + LEAN_ROW.NOT_ELIGIBLE]!++;
       return false;
     }
     this.leanIndex = index;
@@ -412,13 +410,8 @@ export class InjectRewriter implements PacketRewriter {
 
   /** A new lean flow (side A = this packet's source): columns grown, client side from --server or the ports. */
   private leanCreate(index: number, data: Uint8Array, l3: number, af: 4 | 6, l4: number): void {
-    if (index >= this.leanState.length) {
-      const n = Math.max(1024, this.leanState.length * 2);
-      this.leanState = grownTo(this.leanState, n);
-      this.leanIsn = grownTo(this.leanIsn, n);
-      this.leanFdata = grownTo(this.leanFdata, n);
-      this.leanCounts = grownTo(this.leanCounts, n * COUNT.STRIDE);
-    }
+    const needed = (index + 1) * LEAN_ROW.STRIDE;
+    if (needed > this.leanRows.length) this.leanRows = grown(this.leanRows, Math.max(needed, 1024 * LEAN_ROW.STRIDE, this.leanRows.length * 2));
     const portA = readU16(data, l4);
     const portB = readU16(data, l4 + 2);
     let st: number = LEAN.FLOW | (portAIsServer(portA, portB) ? 0 : LEAN.CLIENT_IS_A);
@@ -431,7 +424,7 @@ export class InjectRewriter implements PacketRewriter {
       const matchB = sameAddressAt(server.address, data, destination, size) && (server.port === null || server.port === portB);
       if (matchA !== matchB) st = LEAN.FLOW | LEAN.SIDE_SERVER | (matchB ? LEAN.CLIENT_IS_A : 0);
     }
-    this.leanState[index] = st;
+    this.leanRows[index * LEAN_ROW.STRIDE + LEAN_ROW.STATE] = st;
   }
 
   /** The carrier attempt for the client->server packet leanTcp accepted (frame and layout filled, offsets in the reader's buffer). */
@@ -472,12 +465,12 @@ export class InjectRewriter implements PacketRewriter {
     const s = this.summary;
     if (inserted) {
       s.carriersInserted++;
-      this.leanCounts[index * COUNT.STRIDE + COUNT.INSERTED]!++;
+      this.leanRows[index * LEAN_ROW.STRIDE + LEAN_ROW.INSERTED]!++;
       return;
     }
     s.skipped[reason]++;
     if (reason === 'not-eligible') {
-      this.leanCounts[index * COUNT.STRIDE + COUNT.NOT_ELIGIBLE]!++;
+      this.leanRows[index * LEAN_ROW.STRIDE + LEAN_ROW.NOT_ELIGIBLE]!++;
       return;
     }
     let counts = this.leanOtherSkips.get(index);
@@ -487,20 +480,20 @@ export class InjectRewriter implements PacketRewriter {
 
   /** The Flow object of a lean flow, for --report: its state copied from the columns. */
   private leanFill(flow: Flow, index: number): void {
-    const st = this.leanState[index]!;
+    const row = index * LEAN_ROW.STRIDE;
+    const rows = this.leanRows;
+    const st = rows[row + LEAN_ROW.STATE]!;
     flow.clientIsA = (st & LEAN.CLIENT_IS_A) !== 0;
     flow.sideFrom = (st & LEAN.SIDE_SYN) !== 0 ? 'syn' : (st & LEAN.SIDE_SERVER) !== 0 ? 'server-option' : 'ports';
-    flow.clientIsn = this.leanIsn[index]!;
+    flow.clientIsn = rows[row + LEAN_ROW.CLIENT_ISN]! >>> 0;
     flow.clientIsnKnown = (st & LEAN.ISN_KNOWN) !== 0;
-    flow.fdataSeq = this.leanFdata[index]!;
+    flow.fdataSeq = rows[row + LEAN_ROW.FDATA_SEQ]! >>> 0;
     flow.fdataKnown = (st & LEAN.FDATA_KNOWN) !== 0;
     flow.fdataGuessed = (st & LEAN.FDATA_GUESSED) !== 0;
-    const at = index * COUNT.STRIDE;
-    const counts = this.leanCounts;
-    flow.packetsClientToServer = counts[at + COUNT.CLIENT_TO_SERVER]!;
-    flow.packetsServerToClient = counts[at + COUNT.SERVER_TO_CLIENT]!;
-    flow.carriersInserted = counts[at + COUNT.INSERTED]!;
-    flow.skip('not-eligible', counts[at + COUNT.NOT_ELIGIBLE]!);
+    flow.packetsClientToServer = rows[row + LEAN_ROW.CLIENT_TO_SERVER]!;
+    flow.packetsServerToClient = rows[row + LEAN_ROW.SERVER_TO_CLIENT]!;
+    flow.carriersInserted = rows[row + LEAN_ROW.INSERTED]!;
+    flow.skip('not-eligible', rows[row + LEAN_ROW.NOT_ELIGIBLE]!);
     const other = this.leanOtherSkips.get(index);
     if (other !== undefined) for (let i = 0; i < other.length; i++) if (other[i]! > 0) flow.skip(SKIP_REASONS[i]!, other[i]!);
   }
@@ -984,13 +977,6 @@ function sameAddressAt(address: Uint8Array, data: Uint8Array, at: number, size: 
   if (address.length !== size) return false;
   for (let i = 0; i < size; i++) if (address[i] !== data[at + i]) return false;
   return true;
-}
-
-/** A typed array of `length` elements holding a copy of `a` at its start. */
-function grownTo<T extends Uint8Array | Uint32Array | Int32Array>(a: T, length: number): T {
-  const b = new (a.constructor as new (n: number) => T)(length);
-  b.set(a);
-  return b;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
