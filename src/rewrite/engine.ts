@@ -51,6 +51,12 @@ export interface PacketRewriter {
   finish?(summary: RewriteSummary): void;
 }
 
+/**
+ * Reads of the input: each read call costs tens of microseconds on the main thread whatever its size
+ * (measured: 425 reads of 1 MiB spent 22-33 ms in the call alone, 107 reads of 4 MiB 7-10 ms).
+ */
+const REWRITE_CHUNK_BYTES = 4 * 1024 * 1024;
+
 /** rewriteRecord's answer for "take the general path". */
 export const NOT_HANDLED = -2;
 
@@ -95,9 +101,14 @@ export class RewriteEngine {
   copyFrame(rec: BufferedRecord): Uint8Array {
     if (this.frame.base !== 0) throw new Error('internal: copyFrame before frameRelative');
     const data = rec.frameData();
-    const n = data.length;
-    if (this.scratch.length < n + SCRATCH_HEADROOM) this.scratch = new Uint8Array(n + SCRATCH_HEADROOM);
-    this.scratch.set(data, 0);
+    const scratch = this.scratchFor(data.length);
+    scratch.set(data, 0);
+    return scratch;
+  }
+
+  /** The scratch buffer, grown to hold a frame of `frameLength` bytes plus SCRATCH_HEADROOM. */
+  scratchFor(frameLength: number): Uint8Array {
+    if (this.scratch.length < frameLength + SCRATCH_HEADROOM) this.scratch = new Uint8Array(frameLength + SCRATCH_HEADROOM);
     return this.scratch;
   }
 
@@ -138,7 +149,7 @@ export class RewriteEngine {
   async run(input: string, output: string, rewriter: PacketRewriter, stderr: NodeJS.WritableStream, label: string): Promise<RewriteSummary> {
     assertOutputIsNotInput([input], output);
     const inPlace = rewriter.inPlace === true;
-    const reader = await openCapture(input, { lazyData: inPlace });
+    const reader = await openCapture(input, { lazyData: inPlace, chunkBytes: REWRITE_CHUNK_BYTES });
     let writer: CaptureWriter;
     try {
       writer = createCaptureWriter(output, { like: reader.info, asyncWrites: true });

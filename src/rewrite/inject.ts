@@ -20,15 +20,16 @@
  * of the flow; without a SYN, the client ISN is the first client seq − 1 (both counted in the report).
  */
 import type { Endpoint } from '../codec/addr.js';
-import { readU16, readU32 } from '../codec/bytes.js';
+import { readU16, readU32, writeU16 } from '../codec/bytes.js';
+import { finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
 import type { BufferedRecord } from '../codec/capture.js';
 import { CliError } from '../codec/errors.js';
-import { IPV4, fillIpv4Checksum } from '../codec/ipv4.js';
-import { IPV6 } from '../codec/ipv6.js';
+import { IPV4, fillIpv4Checksum, ipv4Pseudo } from '../codec/ipv4.js';
+import { IPV6, ipv6Pseudo } from '../codec/ipv6.js';
 import { ETHERTYPE } from '../codec/link.js';
 import { LINKTYPE } from '../codec/linktype.js';
 import { IPPROTO } from '../codec/ipproto.js';
-import { TCP, TCP_FLAG } from '../codec/tcp.js';
+import { TCP, TCP_FLAG, setTcpHeaderLength } from '../codec/tcp.js';
 import { encodeIpv4OptionCarrier, encodeIpv6DestOptCarrier, encodeTcpCarrier, writeTcpCarrier, type PortAddressTcpFormat } from '../carriers/index.js';
 import {
   FnatResult,
@@ -435,10 +436,67 @@ export class InjectRewriter implements PacketRewriter {
       this.leanCount(index, false, 'family');
       return -1;
     }
+    const fast = this.leanInsertFast(rec, frame, engine, carrier);
+    if (fast >= 0) {
+      this.leanCount(index, true, 'not-eligible');
+      return fast;
+    }
     this.toFrameOffsets(rec, engine);
     const n = this.insertTcp(rec, frame, engine, carrier, (this.leanFlags & TCP_FLAG.SYN) !== 0);
     this.leanCount(index, this.insertOk, this.insertSkip);
     return n;
+  }
+
+  /**
+   * insertTcp for its most common case, in one pass: a complete packet whose IPv4 header and TCP
+   * checksums are right, with room for the carrier at the head of the options ('first' placement,
+   * within the MTU) and full checksums. The frame is copied once, shifted by the option length, and
+   * its head moved back; the payload's sum from the checksum check is reused for the new checksum
+   * (it moves by a multiple of 4 bytes, so its 16-bit words stay the same), giving exactly the value
+   * a full recomputation gives. Returns the new frame length, or NOT_HANDLED for insertTcp.
+   */
+  private leanInsertFast(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, carrier: Uint8Array): number {
+    const layout = this.layout;
+    const optionLength = carrier.length;
+    const checksum = this.options.checksum;
+    if (
+      this.info.placement !== 'first' ||
+      (checksum !== 'full' && checksum !== 'auto') ||
+      (optionLength & 3) !== 0 ||
+      !layout.complete ||
+      layout.ipLength > this.options.mtu - optionLength ||
+      TCP.MAX_HEADER - layout.l4HeaderLength < optionLength
+    ) {
+      return NOT_HANDLED;
+    }
+    const data = frame.buffer;
+    const l3 = layout.l3;
+    const l4 = layout.l4;
+    const doff = layout.l4HeaderLength;
+    const af = layout.af;
+    if (af === 4 && ipv4HeaderChecksum(data, l3, layout.ipHeaderLength) !== readU16(data, l3 + IPV4.CHECKSUM)) return NOT_HANDLED;
+    const l4Length = layout.ipLength - layout.ipHeaderLength;
+    const payloadSum = sum16(data, l4 + doff, l3 + layout.captured);
+    const oldSum = pseudoSumOf(data, l3, af, l4Length) + sum16(data, l4, l4 + doff) + payloadSum;
+    if (fold(oldSum) !== 0xffff) return NOT_HANDLED;
+    const base = frame.base;
+    const frameLength = rec.capturedLength;
+    const buf = engine.scratchFor(frameLength + optionLength);
+    const head = l4 + TCP.MIN_HEADER - base;
+    buf.set(rec.frameData(), optionLength);
+    buf.copyWithin(0, optionLength, optionLength + head);
+    buf.set(carrier, head);
+    const l3o = l3 - base;
+    const l4o = l4 - base;
+    if (af === 4) writeU16(buf, l3o + IPV4.TOTAL_LENGTH, layout.ipLength + optionLength);
+    else writeU16(buf, l3o + IPV6.PAYLOAD_LENGTH, layout.ipLength + optionLength - IPV6.HEADER);
+    setTcpHeaderLength(buf, l4o, doff + optionLength);
+    let sum = pseudoSumOf(buf, l3o, af, l4Length + optionLength);
+    sum = sum16(buf, l4o, l4o + TCP.CHECKSUM, sum);
+    sum = sum16(buf, l4o + TCP.CHECKSUM + 2, l4o + doff + optionLength, sum);
+    writeU16(buf, l4o + TCP.CHECKSUM, finish(sum + payloadSum));
+    if (af === 4) fillIpv4Checksum(buf, l3o);
+    return frameLength + optionLength;
   }
 
   /** The carrier bytes for a client->server packet (its source is the client), or null (none for the family). */
@@ -970,6 +1028,11 @@ function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** Pseudo-header sum of the TCP segment of `l4Length` bytes in the IP packet at l3. */
+function pseudoSumOf(buf: Uint8Array, l3: number, af: 4 | 6, l4Length: number): number {
+  return af === 4 ? ipv4Pseudo(buf, l3, IPPROTO.TCP, l4Length) : ipv6Pseudo(buf, l3, IPPROTO.TCP, l4Length);
 }
 
 /** `address` equals data[at, at + size). */
