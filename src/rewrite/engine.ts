@@ -152,7 +152,9 @@ export class RewriteEngine {
     const reader = await openCapture(input, { lazyData: inPlace, chunkBytes: REWRITE_CHUNK_BYTES });
     let writer: CaptureWriter;
     try {
-      writer = createCaptureWriter(output, { like: reader.info, asyncWrites: true });
+      // output buffers of the chunk size: about one buffer handed to the thread pool per chunk read, so
+      // drain() between chunks keeps the pool from filling up (a full pool writes on the main thread)
+      writer = createCaptureWriter(output, { like: reader.info, asyncWrites: true, bufferBytes: REWRITE_CHUNK_BYTES });
     } catch (err) {
       await reader.close();
       throw err;

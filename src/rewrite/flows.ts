@@ -211,6 +211,8 @@ const KEY_HEADER = new Uint8Array(IPV6.HEADER + 4);
  * sits in one cache line. IPv4 addresses are (signed) 32-bit words; IPv6 addresses are in `v6`.
  */
 const ROW = Object.freeze({ HASH: 0, PROTOCOL_FAMILY: 1, PORTS: 2, WORD_A: 3, WORD_B: 4, STRIDE: 8 });
+/** Flows a new table has room for before it first grows (its arrays are zero pages until touched). */
+const INITIAL_FLOWS = 4096;
 
 /**
  * Open-addressing table of flows. The keys live in typed arrays (no object per flow):
@@ -229,13 +231,16 @@ export class FlowTable {
    */
   onMaterialize: ((flow: Flow, index: number) => void) | null = null;
   private count = 0;
-  private capacity = 512;
+  private capacity = INITIAL_FLOWS;
   /** Key rows (ROW), index * ROW.STRIDE. */
-  private rows = new Int32Array(512 * ROW.STRIDE);
+  private rows = new Int32Array(INITIAL_FLOWS * ROW.STRIDE);
   private v6 = new Uint8Array(0);
-  /** Slot pairs: flow index (-1: empty) and that flow's hash (most probes that do not match stop at it). */
-  private slots = new Int32Array(2048).fill(-1);
-  private mask = 1023;
+  /**
+   * Slot pairs: flow index + 1 (0: empty, so a new table is all zero pages until used) and that
+   * flow's hash (most probes that do not match stop at it).
+   */
+  private slots = new Int32Array(4 * INITIAL_FLOWS);
+  private mask = 2 * INITIAL_FLOWS - 1;
   private readonly slab = new AddressSlab();
   /** Direction of the last lookup: true when the packet went A -> B (always true for a new flow). */
   lastForward = true;
@@ -321,7 +326,7 @@ export class FlowTable {
     const mask = this.mask;
     let i = h & mask;
     for (;;) {
-      const index = slots[2 * i]!;
+      const index = slots[2 * i]! - 1;
       if (index < 0) break;
       if (slots[2 * i + 1] === h) {
         const row = index * ROW.STRIDE;
@@ -355,7 +360,7 @@ export class FlowTable {
       if (this.v6.length < this.capacity * V6_KEY) this.v6 = grown(this.v6, this.capacity * V6_KEY);
       this.v6.set(data.subarray(l3 + IPV6.SRC, l3 + IPV6.SRC + 32), index * V6_KEY);
     }
-    slots[2 * i] = index;
+    slots[2 * i] = index + 1;
     slots[2 * i + 1] = h;
     this.count = index + 1;
     this.lastForward = true;
@@ -378,14 +383,14 @@ export class FlowTable {
 
   private growSlots(): void {
     const size = (this.mask + 1) * 2;
-    const slots = new Int32Array(2 * size).fill(-1);
+    const slots = new Int32Array(2 * size);
     const mask = size - 1;
     const rows = this.rows;
     for (let index = 0; index < this.count; index++) {
       const h = rows[index * ROW.STRIDE + ROW.HASH]!;
       let i = h & mask;
-      while (slots[2 * i]! >= 0) i = (i + 1) & mask;
-      slots[2 * i] = index;
+      while (slots[2 * i] !== 0) i = (i + 1) & mask;
+      slots[2 * i] = index + 1;
       slots[2 * i + 1] = h;
     }
     this.slots = slots;

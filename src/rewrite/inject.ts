@@ -412,7 +412,7 @@ export class InjectRewriter implements PacketRewriter {
   /** A new lean flow (side A = this packet's source): columns grown, client side from --server or the ports. */
   private leanCreate(index: number, data: Uint8Array, l3: number, af: 4 | 6, l4: number): void {
     const needed = (index + 1) * LEAN_ROW.STRIDE;
-    if (needed > this.leanRows.length) this.leanRows = grown(this.leanRows, Math.max(needed, 1024 * LEAN_ROW.STRIDE, this.leanRows.length * 2));
+    if (needed > this.leanRows.length) this.leanRows = grown(this.leanRows, Math.max(needed, 4096 * LEAN_ROW.STRIDE, this.leanRows.length * 2));
     const portA = readU16(data, l4);
     const portB = readU16(data, l4 + 2);
     let st: number = LEAN.FLOW | (portAIsServer(portA, portB) ? 0 : LEAN.CLIENT_IS_A);
