@@ -383,10 +383,17 @@ export function adjustSeqOutbound(conn: FnatConnection, buf: Uint8Array, layout:
 
 /** The TOA condition of `when` for a client->RS segment (raw ack, before translation). */
 export function toaEligible(conn: FnatConnection, when: ToaWhen, flags: number, seq: number, ack: number): boolean {
+  return whenEligible(when, flags, seq, ack === conn.fdataSeq, conn.fnatIsn - conn.fnatDelta);
+}
+
+/**
+ * The TOA condition of `when` for a client->server segment with these flags and seq, given whether
+ * its ack is fdata_seq (`dataAck`) and the client ISN (client-leg numbering).
+ */
+export function whenEligible(when: ToaWhen, flags: number, seq: number, dataAck: boolean, clientIsn: number): boolean {
   const syn = (flags & TCP_FLAG.SYN) !== 0;
   const rst = (flags & TCP_FLAG.RST) !== 0;
   const fin = (flags & TCP_FLAG.FIN) !== 0;
-  const dataAck = ack === conn.fdataSeq;
   switch (when) {
     case 'dpvs':
       return dataAck && !syn && !rst;
@@ -395,7 +402,7 @@ export function toaEligible(conn: FnatConnection, when: ToaWhen, flags: number, 
     case 'lvs':
       return (syn && !rst) || (dataAck && !syn && !rst && !fin);
     case 'handshake-ack':
-      return dataAck && !syn && !rst && (flags & TCP_FLAG.ACK) !== 0 && seq === ((conn.fnatIsn - conn.fnatDelta + 1) >>> 0);
+      return dataAck && !syn && !rst && (flags & TCP_FLAG.ACK) !== 0 && seq === ((clientIsn + 1) >>> 0);
     case 'every':
       return true;
     default:

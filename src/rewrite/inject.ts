@@ -36,6 +36,7 @@ import {
   createFnatConnection,
   fnatInbound,
   fnatOutboundInverse,
+  whenEligible,
   type FnatConnection,
   type FnatOptions,
   type ToaWhen,
@@ -983,26 +984,8 @@ export class InjectRewriter implements PacketRewriter {
 
 /** Whether a client->server TCP segment gets a carrier under `when` (fdata_seq and client ISN as tracked). */
 function eligibleBy(when: InjectWhen, flags: number, seq: number, ack: number, fdataKnown: boolean, fdataSeq: number, clientIsn: number): boolean {
-  const syn = (flags & TCP_FLAG.SYN) !== 0;
-  const rst = (flags & TCP_FLAG.RST) !== 0;
-  const fin = (flags & TCP_FLAG.FIN) !== 0;
-  const dataAck = fdataKnown && ack === fdataSeq;
-  switch (when) {
-    case 'dpvs':
-      return dataAck && !syn && !rst;
-    case 'dpvs-legacy':
-      return (syn && !rst) || (dataAck && !syn && !rst);
-    case 'lvs':
-      return (syn && !rst) || (dataAck && !syn && !rst && !fin);
-    case 'handshake-ack':
-      return dataAck && !syn && !rst && (flags & TCP_FLAG.ACK) !== 0 && seq === ((clientIsn + 1) >>> 0);
-    case 'every':
-      return true;
-    case 'syn':
-      return syn && (flags & TCP_FLAG.ACK) === 0;
-    default:
-      return false;
-  }
+  if (when === 'syn') return (flags & SYN_ACK) === TCP_FLAG.SYN;
+  return whenEligible(when, flags, seq, fdataKnown && ack === fdataSeq, clientIsn);
 }
 
 /**

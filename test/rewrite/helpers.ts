@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import fc from 'fast-check';
 import { main } from '../../src/cli.js';
 import { openCapture } from '../../src/codec/capture.js';
 import { buildPcap } from '../helpers/capture-builder.js';
@@ -79,4 +80,29 @@ export function checksumsValid(data: Uint8Array, linkType = 101): boolean {
   verifyChecksums(data, dissection);
   const ok = (v: string) => v === 'ok' || v === 'none';
   return ok(dissection.ipChecksum) && ok(dissection.l4Checksum);
+}
+
+/**
+ * Random TCP option bytes (NOP-padded to a multiple of 4, at most 40): NOP, MSS, WS, SACK-permitted,
+ * TS, SACK and an unknown kind 30..99 with up to `unknownData` data bytes; with `withToa` also a
+ * TOA 254/8 already in the header.
+ */
+export function tcpOptionList(o: { maxOptions: number; unknownData: number; withToa: boolean }): fc.Arbitrary<number[]> {
+  const bytes = (n: number) => fc.array(fc.integer({ min: 0, max: 255 }), { minLength: n, maxLength: n });
+  const kinds: Array<fc.Arbitrary<number[]>> = [
+    fc.constant([1]),
+    fc.integer({ min: 0, max: 0xffff }).map((m) => [2, 4, m >> 8, m & 0xff]),
+    fc.integer({ min: 0, max: 14 }).map((w) => [3, 3, w]),
+    fc.constant([4, 2]),
+    bytes(8).map((b) => [8, 10, ...b]),
+    bytes(8).map((b) => [5, 10, ...b]),
+    fc.tuple(fc.integer({ min: 30, max: 99 }), fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: o.unknownData })).map(([k, b]) => [k, 2 + b.length, ...b]),
+  ];
+  if (o.withToa) kinds.push(bytes(6).map((b) => [254, 8, ...b]));
+  return fc.array(fc.oneof(...kinds), { maxLength: o.maxOptions }).map((list) => {
+    const out: number[] = [];
+    for (const option of list) if (out.length + option.length <= 40) out.push(...option);
+    while (out.length % 4 !== 0) out.push(1);
+    return out;
+  });
 }

@@ -19,7 +19,7 @@ import { InjectRewriter, type InjectFormat, type InjectOptions, type InjectWhen 
 import { flowReport, newSummary } from '../../src/rewrite/summary.js';
 import { buildPcap } from '../helpers/capture-builder.js';
 import { describeCorpus, isCaptureName, listCorpusFiles, repoRoot } from '../helpers/corpus.js';
-import { packet, tempDir } from './helpers.js';
+import { packet, tcpOptionList, tempDir } from './helpers.js';
 
 interface Variant {
   format: InjectFormat;
@@ -161,22 +161,7 @@ describeCorpus('', 'inject-toa lean path == general path on the shared corpus', 
 
 // ------------------------------------------------------------------ generated conversations
 
-const optionBytes = fc.oneof(
-  fc.constant([1]),
-  fc.integer({ min: 0, max: 0xffff }).map((m) => [2, 4, m >> 8, m & 0xff]),
-  fc.integer({ min: 0, max: 14 }).map((w) => [3, 3, w]),
-  fc.constant([4, 2]),
-  fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 8, maxLength: 8 }).map((b) => [8, 10, ...b]),
-  fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 8, maxLength: 8 }).map((b) => [5, 10, ...b]),
-  fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 }).map((b) => [254, 8, ...b]),
-  fc.tuple(fc.integer({ min: 30, max: 99 }), fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 10 })).map(([k, b]) => [k, 2 + b.length, ...b]),
-);
-const optionList = fc.array(optionBytes, { maxLength: 10 }).map((list) => {
-  const out: number[] = [];
-  for (const o of list) if (out.length + o.length <= 40) out.push(...o);
-  while (out.length % 4 !== 0) out.push(1);
-  return out;
-});
+const optionList = tcpOptionList({ maxOptions: 10, unknownData: 10, withToa: true });
 
 interface Step {
   kind: string;

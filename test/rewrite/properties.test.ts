@@ -7,25 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checksumsValid, packet, readPackets, runCli, tempDir, writeRawPcap } from './helpers.js';
+import { checksumsValid, packet, readPackets, runCli, tcpOptionList, tempDir, writeRawPcap } from './helpers.js';
 
-/** A TCP option that is never a carrier (MSS, WS, SACK-permitted, TS, SACK, an unknown kind 30..99). */
-const option = fc.oneof(
-  fc.constant([1]),
-  fc.integer({ min: 0, max: 0xffff }).map((m) => [2, 4, m >> 8, m & 0xff]),
-  fc.integer({ min: 0, max: 14 }).map((w) => [3, 3, w]),
-  fc.constant([4, 2]),
-  fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 8, maxLength: 8 }).map((b) => [8, 10, ...b]),
-  fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 8, maxLength: 8 }).map((b) => [5, 10, ...b]),
-  fc.tuple(fc.integer({ min: 30, max: 99 }), fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 6 })).map(([k, b]) => [k, 2 + b.length, ...b]),
-);
-
-const optionList = fc.array(option, { maxLength: 8 }).map((list) => {
-  const out: number[] = [];
-  for (const o of list) if (out.length + o.length <= 40) out.push(...o);
-  while (out.length % 4 !== 0) out.push(1);
-  return out;
-});
+/** Options that are never a carrier (MSS, WS, SACK-permitted, TS, SACK, an unknown kind 30..99). */
+const optionList = tcpOptionList({ maxOptions: 8, unknownData: 6, withToa: false });
 
 const tcpPacket = fc.record({
   v6: fc.boolean(),
