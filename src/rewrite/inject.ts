@@ -231,7 +231,7 @@ export class InjectRewriter implements PacketRewriter {
     if (protocol === IPPROTO.TCP && this.rewriteRecord !== undefined) {
       // a lean run keeps every TCP flow in its columns, also for packets the lean parser left to this path
       if (!this.leanTcp(data, frame.l3, layout.af, layout.l4)) return -1;
-      return this.leanInsert(rec, frame, engine, data, frame.l3, layout.af);
+      return this.leanInsert(rec, frame, engine, data, frame.l3, layout.af, true);
     }
     const flows = this.flows;
     const flow = flows.lookup(protocol, data, frame.l3, layout.af, layout.l4);
@@ -311,40 +311,51 @@ export class InjectRewriter implements PacketRewriter {
     const version = data[l3]! >>> 4;
     let af: 4 | 6;
     let l4: number;
+    let ipLength: number;
     let ipCaptured: number;
-    let l4Length: number;
     if (version === 4) {
       const ihl = (data[l3]! & 0x0f) * 4;
-      const total = readU16(data, l3 + IPV4.TOTAL_LENGTH);
-      ipCaptured = available < total ? available : total;
-      if (ihl < IPV4.MIN_HEADER || total < ihl || ipCaptured < ihl) return NOT_HANDLED;
+      ipLength = readU16(data, l3 + IPV4.TOTAL_LENGTH);
+      ipCaptured = available < ipLength ? available : ipLength;
+      if (ihl < IPV4.MIN_HEADER || ipLength < ihl || ipCaptured < ihl) return NOT_HANDLED;
       if (data[l3 + IPV4.PROTOCOL] !== IPPROTO.TCP || (readU16(data, l3 + IPV4.FLAGS_FRAG) & (IPV4.FLAG_MF | IPV4.FRAG_OFFSET_MASK)) !== 0) return NOT_HANDLED;
       af = 4;
       l4 = l3 + ihl;
-      l4Length = total - ihl;
     } else if (version === 6) {
       if (available < IPV6.HEADER) return NOT_HANDLED;
       const payload = readU16(data, l3 + IPV6.PAYLOAD_LENGTH);
       if (payload === 0 || data[l3 + IPV6.NEXT_HEADER] !== IPPROTO.TCP) return NOT_HANDLED;
-      ipCaptured = available < IPV6.HEADER + payload ? available : IPV6.HEADER + payload;
+      ipLength = IPV6.HEADER + payload;
+      ipCaptured = available < ipLength ? available : ipLength;
       af = 6;
       l4 = l3 + IPV6.HEADER;
-      l4Length = payload;
     } else {
       return NOT_HANDLED;
     }
     const l4Captured = ipCaptured - (l4 - l3);
     if (l4Captured < TCP.MIN_HEADER) return NOT_HANDLED;
     const doff = (data[l4 + TCP.DATA_OFFSET]! >>> 4) * 4;
-    if (doff < TCP.MIN_HEADER || doff > l4Length || l4Captured < doff) return NOT_HANDLED;
+    if (doff < TCP.MIN_HEADER || doff > ipLength - (l4 - l3) || l4Captured < doff) return NOT_HANDLED;
     this.summary = engine.summary;
     if (!this.leanTcp(data, l3, af, l4)) return -1;
-    // a carrier goes in: the frame and layout as the general path has them, then its insertion
+    // a carrier goes in: the layout parseLayout gives (the fields leanInsertFast reads; leanInsert
+    // locates the frame and parses it in full before any other insertion)
+    const layout = this.layout;
+    layout.status = 'ok';
+    layout.af = af;
+    layout.l3 = l3;
+    layout.l4 = l4;
+    layout.ipHeaderLength = l4 - l3;
+    layout.protocol = IPPROTO.TCP;
+    layout.ipLength = ipLength;
+    layout.captured = ipCaptured;
+    layout.hasExtensionHeaders = false;
+    layout.nextHeaderField = af === 4 ? 0 : IPV6.NEXT_HEADER;
+    layout.l4HeaderLength = doff;
     const frame = engine.frame;
-    if (!engine.locate(rec) || parseLayout(data, frame.l3, frame.ipCaptured, this.layout) !== 'ok') {
-      throw new Error(`internal: packet ${rec.index} passed the lean checks but not the general ones`);
-    }
-    return this.leanInsert(rec, frame, engine, data, l3, af);
+    frame.buffer = data;
+    frame.base = start;
+    return this.leanInsert(rec, frame, engine, data, l3, af, false);
   }
 
   /**
@@ -430,7 +441,7 @@ export class InjectRewriter implements PacketRewriter {
   }
 
   /** The carrier attempt for the client->server packet leanTcp accepted (frame and layout filled, offsets in the reader's buffer). */
-  private leanInsert(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, data: Uint8Array, l3: number, af: 4 | 6): number {
+  private leanInsert(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, data: Uint8Array, l3: number, af: 4 | 6, located: boolean): number {
     const index = this.leanIndex;
     const carrier = this.leanCarrierOf(data, l3, af, this.layout.l4);
     if (carrier === null) {
@@ -441,6 +452,9 @@ export class InjectRewriter implements PacketRewriter {
     if (fast >= 0) {
       this.leanCount(index, true, 'not-eligible');
       return fast;
+    }
+    if (!located && (!engine.locate(rec) || parseLayout(data, frame.l3, frame.ipCaptured, this.layout) !== 'ok')) {
+      throw new Error(`internal: packet ${rec.index} passed the lean checks but not the general ones`);
     }
     this.toFrameOffsets(rec, engine);
     const n = this.insertTcp(rec, frame, engine, carrier, (this.leanFlags & TCP_FLAG.SYN) !== 0);
