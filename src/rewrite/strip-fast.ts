@@ -37,7 +37,7 @@ import { isCarrierKind, looksLikeProxyV1, looksLikeProxyV2, looksLikeSpp, tcpOpt
 import { PacketLayout, parseLayout, type ChecksumMode } from '../dpvs/l4fix.js';
 import { removeOptionAt } from '../dpvs/toa-insert.js';
 import { SCRATCH_HEADROOM, type RewriteEngine } from './engine.js';
-import type { FlowTable } from './flows.js';
+import type { FlowLog } from './strip-flows.js';
 import type { FrameLayout } from './link.js';
 import { selectsCarrier, type StripSelection } from './strip-kinds.js';
 
@@ -171,9 +171,9 @@ export class StripFastPath {
   /**
    * After classify said CUT: the frame with the carrier removed, in engine.scratch; returns the new
    * frame length, or GENERAL (nothing changed or counted) when the general path must do it.
-   * `flows` sees the packet as in the general path (strip's summary counts the flows looked up).
+   * `flows` sees the packet's flow as the general path's table would (strip's summary counts the flows looked up).
    */
-  cut(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, flows: FlowTable): number {
+  cut(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, flows: FlowLog): number {
     if (!this.fullChecksums) return FAST.GENERAL;
     const frameLength = rec.capturedLength;
     let buf = engine.scratch;
@@ -191,7 +191,7 @@ export class StripFastPath {
     if (fold(segment + pseudoHeader(buf, layout)) !== 0xffff) return FAST.GENERAL;
     // committed: from here on the packet is the fast path's
     this.cuts++;
-    flows.lookupIndex(IPPROTO.TCP, buf, l3, layout.af, l4);
+    flows.add(buf, l3, layout.af, l4);
     const payloadSum = segment - sum16(buf, l4, l4 + layout.l4HeaderLength);
     const at = this.cutAt - base;
     const s = engine.summary;

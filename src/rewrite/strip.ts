@@ -31,6 +31,7 @@ import { removeOptionAt } from '../dpvs/toa-insert.js';
 import { ChecksumAudit } from './checksum-audit.js';
 import type { PacketRewriter, RewriteEngine } from './engine.js';
 import { FlowTable } from './flows.js';
+import { FlowLog } from './strip-flows.js';
 import type { FrameLayout } from './link.js';
 import type { RewriteSummary } from './summary.js';
 import { FAST, StripFastPath } from './strip-fast.js';
@@ -101,6 +102,8 @@ export class StripRewriter implements PacketRewriter {
   private readonly checksumState = new ChecksumState();
   /** Flows by index only: a flow gets an object only when a PROXY header was cut in it. */
   private readonly flows = new FlowTable();
+  /** The fast path's lookups into `flows`, batched: flushed before the general path looks one up, and at the end. */
+  private readonly flowLog = new FlowLog(this.flows);
   private readonly proxyShifts = new Map<number, ProxyShift>();
   private proxyFlows = 0;
   private readonly picked: Carrier[] = [];
@@ -120,6 +123,7 @@ export class StripRewriter implements PacketRewriter {
   }
 
   finish(summary: RewriteSummary): void {
+    this.flowLog.flush();
     summary.flows = this.flows.size;
   }
 
@@ -156,7 +160,7 @@ export class StripRewriter implements PacketRewriter {
         return -1;
       }
       if (verdict === FAST.CUT) {
-        const n = this.fast.cut(rec, frame, engine, this.flows);
+        const n = this.fast.cut(rec, frame, engine, this.flowLog);
         if (n >= 0) return n;
       }
     }
@@ -195,6 +199,7 @@ export class StripRewriter implements PacketRewriter {
     let forward = true;
     const tcp = layout.protocol === IPPROTO.TCP;
     if (tcp && (this.proxyFlows > 0 || picked.length > 0)) {
+      this.flowLog.flush();
       flow = this.flows.lookupIndex(IPPROTO.TCP, data, frame.l3, layout.af, layout.l4);
       forward = this.flows.lastForward;
       if (picked.length === 0 && !this.proxyShifts.has(flow)) flow = -1;
