@@ -24,7 +24,7 @@
  * their alignment and its sum is (segment sum - old header sum); the new checksum is that plus the
  * new header's sum and pseudo-header, the same integer the general path's full recomputation folds.
  */
-import { readU16, writeU16 } from '../codec/bytes.js';
+import { readU16, readU32, writeU16 } from '../codec/bytes.js';
 import type { BufferedRecord } from '../codec/capture.js';
 import { finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
 import { IPV4, fillIpv4Checksum, ipv4Pseudo } from '../codec/ipv4.js';
@@ -49,6 +49,8 @@ const IPV4_PLAIN_FIRST_BYTE = 0x45;
 const PROXY_V1_FIRST = 0x50; // 'P'
 const PROXY_V2_FIRST = 0x0d;
 const SPP_FIRST = 0x56;
+/** Options 01 01 08 0a: NOP, NOP, then timestamps (kind 8, length 10) filling a 12-byte options area. */
+const NOP_NOP_TIMESTAMPS = 0x0101080a;
 
 export class StripFastPath {
   /** TCP option kinds that can be a selected carrier (registry kinds, or the --kinds pairs' kinds). */
@@ -119,7 +121,10 @@ export class StripFastPath {
       const doff = (b[l4 + TCP.DATA_OFFSET]! >>> 4) * 4;
       if (doff < TCP.MIN_HEADER || doff > l4Length || end - l4 < doff) return FAST.GENERAL;
       if (l4Length > doff && this.payloadCarrier(b, l4 + doff, end, true)) return FAST.GENERAL;
-      return doff > TCP.MIN_HEADER ? this.scanOptions(b, l4, l4 + doff) : FAST.PLAIN;
+      if (doff === TCP.MIN_HEADER) return FAST.PLAIN;
+      // most segments carry NOP NOP timestamps and nothing else: no walk unless --kinds names kind 8
+      if (doff === TCP.MIN_HEADER + 12 && readU32(b, l4 + TCP.MIN_HEADER) === NOP_NOP_TIMESTAMPS && this.tcpKinds[TCP_OPTION.TIMESTAMP] === 0) return FAST.PLAIN;
+      return this.scanOptions(b, l4, l4 + doff);
     }
     if (protocol === IPPROTO.UDP) {
       if (l4Length < UDP.HEADER || end - l4 < UDP.HEADER) return FAST.GENERAL;
