@@ -53,6 +53,51 @@ function hex4(n: number): string {
   return '0x' + n.toString(16).toUpperCase().padStart(4, '0');
 }
 
+/** Why tcpOptionFormat found no carrier (read after it returned undefined). */
+const enum NoCarrier {
+  /** A kind no scan looks at (MSS, SACK, ...). */
+  Uninteresting,
+  /** RFC 7974 Host ID (ExID 0x0348). */
+  HostId,
+  /** TCP Fast Open (254 with ExID 0xF989 on a SYN, or at a length no TOA uses). */
+  FastOpen,
+  /** No registry row (or --kinds pair) reads this kind and length. */
+  NoFormat,
+}
+
+let noCarrier: NoCarrier = NoCarrier.Uninteresting;
+
+/**
+ * The format classifyTcpOption decodes the well-formed option at `offset` with (bounds already
+ * checked), or undefined when it finds no carrier there. Allocates nothing: for callers that only
+ * need to know whether (and which) carrier sits there.
+ */
+export function tcpOptionFormat(bytes: Uint8Array, offset: number, isSyn: boolean, kinds?: KindFilter): CarrierFormat | undefined {
+  const kind = bytes[offset]!;
+  if (!kinds && INTERESTING_KINDS[kind] === 0) {
+    noCarrier = NoCarrier.Uninteresting; // MSS, SACK, TS, WS, ...: nothing to report
+    return undefined;
+  }
+  const length = bytes[offset + 1]!;
+  const exid = kind === TCP_CARRIER.EXPERIMENT_1 || kind === TCP_CARRIER.EXPERIMENT_2 ? experimentId(bytes, offset, length) : -1;
+  if (exid === RFC6994.HOST_ID) {
+    noCarrier = NoCarrier.HostId;
+    return undefined;
+  }
+  if (kind === TCP_CARRIER.EXPERIMENT_2 && exid === RFC6994.FAST_OPEN && (isSyn || !isCarrierLength(length))) {
+    noCarrier = NoCarrier.FastOpen;
+    return undefined;
+  }
+  const format = kinds ? filterFormat(kinds, kind, length, bytes, offset) : lookupFormat('tcp-option', kind, length, bytes, offset);
+  if (!format) noCarrier = NoCarrier.NoFormat;
+  return format;
+}
+
+/** The RFC 6994 ExID of an experiment option (kind 253/254), -1 when the option is too short for one. */
+function experimentId(bytes: Uint8Array, offset: number, length: number): number {
+  return length >= 4 ? readU16(bytes, offset + RFC6994.EXID) : -1;
+}
+
 /**
  * Classify one well-formed option (bounds already checked). Returns the number of carriers
  * pushed (0 or 1).
@@ -60,40 +105,12 @@ function hex4(n: number): string {
 export function classifyTcpOption(
   bytes: Uint8Array, offset: number, isSyn: boolean, out: Carrier[], notes?: CarrierNote[], kinds?: KindFilter,
 ): number {
+  const format = tcpOptionFormat(bytes, offset, isSyn, kinds);
   const kind = bytes[offset]!;
-  if (!kinds && INTERESTING_KINDS[kind] === 0) return 0; // MSS, SACK, TS, WS, ...: nothing to report
   const length = bytes[offset + 1]!;
   const experimental = kind === TCP_CARRIER.EXPERIMENT_1 || kind === TCP_CARRIER.EXPERIMENT_2;
-  const exid = experimental && length >= 4 ? readU16(bytes, offset + RFC6994.EXID) : -1;
-  if (exid === RFC6994.HOST_ID) {
-    pushNote(notes, 'host-id', offset, kind, length, 'info', `kind ${kind} length ${length} at byte ${offset} is an RFC 7974 Host ID (ExID 0x0348), not a client address`, exid);
-    return 0;
-  }
-  if (kind === TCP_CARRIER.EXPERIMENT_2 && exid === RFC6994.FAST_OPEN && (isSyn || (length !== 8 && length !== 16 && length !== 20))) {
-    pushNote(notes, 'tcp-fast-open', offset, kind, length, 'info', `kind 254 length ${length} at byte ${offset} is a TCP Fast Open option (ExID 0xF989)${isSyn ? ' on a SYN' : ''}, not a client address`, exid);
-    return 0;
-  }
-  const format: CarrierFormat | undefined = kinds
-    ? filterFormat(kinds, kind, length, bytes, offset)
-    : lookupFormat('tcp-option', kind, length, bytes, offset);
   if (!format) {
-    if (experimental) {
-      // not read as an address: a generic RFC 6994 experiment (silent when --kinds left out a standard pair)
-      if (!(kinds && isCarrierLength(length))) {
-        pushNote(notes, 'rfc6994-experiment', offset, kind, length, 'info',
-          `kind ${kind} length ${length} at byte ${offset} is an RFC 6994 experiment${exid >= 0 ? ` (ExID ${hex4(exid)}${KNOWN_EXIDS.has(exid) ? ' ' + KNOWN_EXIDS.get(exid)! : ''})` : ''}, not a client-address carrier`,
-          exid >= 0 ? exid : undefined);
-      }
-    } else if (kind === TCP_CARRIER.USER_TIMEOUT) {
-      if (length === TCP_CARRIER.USER_TIMEOUT_LENGTH) {
-        pushNote(notes, 'user-timeout', offset, kind, length, 'info', `kind 28 length 4 at byte ${offset} is the User-Timeout option (RFC 5482), not an Alibaba CDN TOA`);
-      } else if (!kinds) {
-        pushNote(notes, 'unknown-length', offset, kind, length, 'warning',
-          `kind 28 length ${length} at byte ${offset}${length === 7 ? ` with version byte ${bytes[offset + 2]}` : ''} is neither a User-Timeout (length 4) nor an Alibaba CDN TOA (length 7 version 1, length 19)`);
-      }
-    } else if (!kinds && isCarrierKind('tcp-option', kind)) {
-      pushNote(notes, 'unknown-length', offset, kind, length, 'warning', `kind ${kind} at byte ${offset} has length ${length}, which no carrier format of that kind uses`);
-    }
+    if (noCarrier !== NoCarrier.Uninteresting) noteNoCarrier(bytes, offset, kind, length, experimental, isSyn, notes, kinds);
     return 0;
   }
   const c = format.decode(bytes, offset, length)!;
@@ -107,6 +124,35 @@ export function classifyTcpOption(
   }
   out.push(c);
   return 1;
+}
+
+/** The note (if any) for an interesting option that tcpOptionFormat found no carrier in (reason in `noCarrier`). */
+function noteNoCarrier(
+  bytes: Uint8Array, offset: number, kind: number, length: number, experimental: boolean, isSyn: boolean, notes: CarrierNote[] | undefined, kinds: KindFilter | undefined,
+): void {
+  if (!notes) return;
+  const exid = experimental ? experimentId(bytes, offset, length) : -1;
+  if (noCarrier === NoCarrier.HostId) {
+    pushNote(notes, 'host-id', offset, kind, length, 'info', `kind ${kind} length ${length} at byte ${offset} is an RFC 7974 Host ID (ExID 0x0348), not a client address`, exid);
+  } else if (noCarrier === NoCarrier.FastOpen) {
+    pushNote(notes, 'tcp-fast-open', offset, kind, length, 'info', `kind 254 length ${length} at byte ${offset} is a TCP Fast Open option (ExID 0xF989)${isSyn ? ' on a SYN' : ''}, not a client address`, exid);
+  } else if (experimental) {
+    // not read as an address: a generic RFC 6994 experiment (silent when --kinds left out a standard pair)
+    if (!(kinds && isCarrierLength(length))) {
+      pushNote(notes, 'rfc6994-experiment', offset, kind, length, 'info',
+        `kind ${kind} length ${length} at byte ${offset} is an RFC 6994 experiment${exid >= 0 ? ` (ExID ${hex4(exid)}${KNOWN_EXIDS.has(exid) ? ' ' + KNOWN_EXIDS.get(exid)! : ''})` : ''}, not a client-address carrier`,
+        exid >= 0 ? exid : undefined);
+    }
+  } else if (kind === TCP_CARRIER.USER_TIMEOUT) {
+    if (length === TCP_CARRIER.USER_TIMEOUT_LENGTH) {
+      pushNote(notes, 'user-timeout', offset, kind, length, 'info', `kind 28 length 4 at byte ${offset} is the User-Timeout option (RFC 5482), not an Alibaba CDN TOA`);
+    } else if (!kinds) {
+      pushNote(notes, 'unknown-length', offset, kind, length, 'warning',
+        `kind 28 length ${length} at byte ${offset}${length === 7 ? ` with version byte ${bytes[offset + 2]}` : ''} is neither a User-Timeout (length 4) nor an Alibaba CDN TOA (length 7 version 1, length 19)`);
+    }
+  } else if (!kinds && isCarrierKind('tcp-option', kind)) {
+    pushNote(notes, 'unknown-length', offset, kind, length, 'warning', `kind ${kind} at byte ${offset} has length ${length}, which no carrier format of that kind uses`);
+  }
 }
 
 function isCarrierLength(length: number): boolean {

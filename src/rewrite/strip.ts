@@ -18,107 +18,38 @@
  */
 import { readU16, readU32, writeU16, writeU32 } from '../codec/bytes.js';
 import type { BufferedRecord } from '../codec/capture.js';
-import { CliError } from '../codec/errors.js';
 import { IPV4 } from '../codec/ipv4.js';
 import { IPV6 } from '../codec/ipv6.js';
 import { IPPROTO } from '../codec/ipproto.js';
 import { TCP, TCP_FLAG, TCP_OPTION } from '../codec/tcp.js';
 import { UDP } from '../codec/udp.js';
 import { PacketInspector } from '../analysis/inspect.js';
-import { parseKindSpec, type Carrier, type KindFilter } from '../carriers/index.js';
+import type { Carrier } from '../carriers/index.js';
 import { sackAdjust } from '../dpvs/fnat.js';
 import { ChecksumState, PacketLayout, checksumBegin, checksumEnd, closeGap, parseLayout, type ChecksumMode } from '../dpvs/l4fix.js';
 import { removeOptionAt } from '../dpvs/toa-insert.js';
 import { ChecksumAudit } from './checksum-audit.js';
 import type { PacketRewriter, RewriteEngine } from './engine.js';
 import { FlowTable } from './flows.js';
+import { FlowLog } from './strip-flows.js';
 import type { FrameLayout } from './link.js';
 import type { RewriteSummary } from './summary.js';
+import { FAST, StripFastPath } from './strip-fast.js';
+import { parseStripKinds, selectsCarrier, type StripSelection } from './strip-kinds.js';
+
+export { parseStripKinds, type StripSelection };
 
 export interface StripOptions {
   /** --kinds: null = every carrier. */
   kinds: string | null;
   nop: boolean;
   checksum: ChecksumMode;
-}
-
-/** Which carriers a --kinds spec selects. */
-export interface StripSelection {
-  tcpFilter: KindFilter | undefined;
-  tcp: boolean;
-  ipv4: boolean;
-  dstopt: boolean;
-  opp: boolean;
-  proxyV1: boolean;
-  proxyV2: boolean;
-  spp: boolean;
-  formats: Set<string>;
-}
-
-const WORDS: Record<string, (keyof Omit<StripSelection, 'tcpFilter' | 'formats'>)[]> = {
-  tcp: ['tcp'],
-  'tcp-option': ['tcp'],
-  ip: ['ipv4', 'dstopt'],
-  'ipv4-option': ['ipv4'],
-  ipv4: ['ipv4'],
-  dstopt: ['dstopt'],
-  'ipv6-dstopt': ['dstopt'],
-  opp: ['opp'],
-  uoa: ['opp', 'ipv4'],
-  proxy: ['proxyV1', 'proxyV2'],
-  'proxy-v1': ['proxyV1'],
-  'proxy-v2': ['proxyV2'],
-  spp: ['spp'],
-};
-
-/**
- * Parse --kinds for strip: comma-separated items, each a carrier place (tcp, ipv4-option,
- * ipv6-dstopt, opp, proxy, proxy-v1, proxy-v2, spp, uoa = opp + IPv4 options), a registry format
- * name (toa-v4, ttgw-v4, ...) or TCP KIND / KIND:LENGTH pairs as in decode (254:8, 200).
- */
-export function parseStripKinds(spec: string | null): StripSelection {
-  const all = spec === null;
-  const sel: StripSelection = { tcpFilter: undefined, tcp: all, ipv4: all, dstopt: all, opp: all, proxyV1: all, proxyV2: all, spp: all, formats: new Set() };
-  if (spec === null) return sel;
-  const numeric: string[] = [];
-  for (const raw of spec.split(',')) {
-    const item = raw.trim().toLowerCase();
-    if (item === '') continue;
-    if (/^\d/.test(item)) numeric.push(item);
-    else if (WORDS[item]) for (const k of WORDS[item]!) sel[k] = true;
-    else if (/^[a-z0-9-]+$/.test(item)) sel.formats.add(item);
-    else throw new CliError(`--kinds item '${item}' is not a carrier place, format name or KIND[:LENGTH]`, 2);
-  }
-  if (numeric.length > 0) {
-    sel.tcpFilter = parseKindSpec(numeric.join(','));
-    sel.tcp = true;
-  }
-  if (!sel.tcp && !sel.ipv4 && !sel.dstopt && !sel.opp && !sel.proxyV1 && !sel.proxyV2 && !sel.spp && sel.formats.size === 0) {
-    throw new CliError('--kinds selects nothing', 2);
-  }
-  return sel;
+  /** False: every packet takes the general path (the reference the fast path is tested against). Default true. */
+  fastPath?: boolean;
 }
 
 function selected(sel: StripSelection, c: Carrier): boolean {
-  if (sel.formats.has(c.format)) return true;
-  switch (c.carrier) {
-    case 'tcp-option':
-      return sel.tcp;
-    case 'ipv4-option':
-      return sel.ipv4;
-    case 'ipv6-dstopt':
-      return sel.dstopt;
-    case 'opp':
-      return sel.opp;
-    case 'proxy-v1':
-      return sel.proxyV1;
-    case 'proxy-v2':
-      return sel.proxyV2;
-    case 'spp':
-      return sel.spp;
-    default:
-      return false;
-  }
+  return selectsCarrier(sel, c.format, c.carrier);
 }
 
 const PROXY_V1_FIRST = 0x50; // 'P'
@@ -171,17 +102,28 @@ export class StripRewriter implements PacketRewriter {
   private readonly checksumState = new ChecksumState();
   /** Flows by index only: a flow gets an object only when a PROXY header was cut in it. */
   private readonly flows = new FlowTable();
+  /** The fast path's lookups into `flows`, batched: flushed before the general path looks one up, and at the end. */
+  private readonly flowLog = new FlowLog(this.flows);
   private readonly proxyShifts = new Map<number, ProxyShift>();
   private proxyFlows = 0;
   private readonly picked: Carrier[] = [];
   private summary!: RewriteSummary;
+  /** Packets with nothing to strip or one TCP option carrier (strip-fast.ts); null: everything takes the general path. */
+  private readonly fast: StripFastPath | null;
 
   constructor(private readonly options: StripOptions) {
     this.selection = parseStripKinds(options.kinds);
     this.inspector = new PacketInspector({ checksums: false, kinds: this.selection.tcpFilter, payload: true });
+    this.fast = options.fastPath === false ? null : new StripFastPath(this.selection, options.nop, options.checksum);
+  }
+
+  /** Packets the fast path passed unchanged and packets it cut a carrier from (0 without it). */
+  get fastPathCounts(): { plain: number; cuts: number } {
+    return { plain: this.fast?.plain ?? 0, cuts: this.fast?.cuts ?? 0 };
   }
 
   finish(summary: RewriteSummary): void {
+    this.flowLog.flush();
     summary.flows = this.flows.size;
   }
 
@@ -210,6 +152,23 @@ export class StripRewriter implements PacketRewriter {
   }
 
   rewrite(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine): number {
+    // while a PROXY shift is being undone every TCP packet needs its flow: the general path
+    if (this.fast !== null && this.proxyFlows === 0) {
+      const verdict = this.fast.classify(frame);
+      if (verdict === FAST.PLAIN) {
+        this.fast.plain++;
+        return -1;
+      }
+      if (verdict === FAST.CUT) {
+        const n = this.fast.cut(rec, frame, engine, this.flowLog);
+        if (n >= 0) return n;
+      }
+    }
+    return this.rewriteGeneral(rec, frame, engine);
+  }
+
+  /** The reference path: every carrier the PacketInspector finds. */
+  private rewriteGeneral(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine): number {
     this.summary = engine.summary;
     const s = engine.summary;
     let data = frame.buffer; // the reader's buffer until toFrameOffsets
@@ -240,6 +199,7 @@ export class StripRewriter implements PacketRewriter {
     let forward = true;
     const tcp = layout.protocol === IPPROTO.TCP;
     if (tcp && (this.proxyFlows > 0 || picked.length > 0)) {
+      this.flowLog.flush();
       flow = this.flows.lookupIndex(IPPROTO.TCP, data, frame.l3, layout.af, layout.l4);
       forward = this.flows.lastForward;
       if (picked.length === 0 && !this.proxyShifts.has(flow)) flow = -1;

@@ -1,0 +1,224 @@
+/**
+ * strip's fast path (issue 3). Nine packets in ten of a backend capture carry nothing to strip;
+ * most of the rest carry one TCP option carrier (TOA). Both are handled here without the
+ * PacketInspector, without Carrier objects and without a view per packet:
+ *
+ *   classify(frame)   reads the packet in the reader's buffer (the engine's in-place frame) and says
+ *                     PLAIN: it cannot hold a selected carrier, and the general path would pass it
+ *                            unchanged and count nothing (the IP/TCP/UDP headers parse as 'ok');
+ *                     CUT:   its one selected carrier is a TCP option (at `cutAt`), and nothing
+ *                            else in it can be a carrier;
+ *                     GENERAL: anything else (IP options, extension headers, opp, fragments,
+ *                            damaged headers, a payload that starts like PROXY/SPP, two TCP
+ *                            carriers, ...).
+ *   cut(...)          removes that option as the general path does (removeOptionAt, or NOPs)
+ *                     into the engine's scratch buffer, for a complete packet whose checksums are
+ *                     right and a checksum mode that recomputes them; otherwise it returns
+ *                     GENERAL before it has changed or counted anything.
+ *
+ * The general path (StripRewriter in strip.ts) stays the reference: test/rewrite/strip-fast.test.ts
+ * runs both over the samples, the corpus and generated packets and compares the bytes.
+ *
+ * Checksums: one pass over the TCP segment both verifies the stored checksum and gives the new
+ * one. The cut span is a multiple of 4 bytes inside the header, so the payload's 16-bit words keep
+ * their alignment and its sum is (segment sum - old header sum); the new checksum is that plus the
+ * new header's sum and pseudo-header, the same integer the general path's full recomputation folds.
+ */
+import { readU16, readU32, writeU16 } from '../codec/bytes.js';
+import type { BufferedRecord } from '../codec/capture.js';
+import { finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
+import { IPV4, fillIpv4Checksum, ipv4Pseudo } from '../codec/ipv4.js';
+import { IPV6, IPV6_EXT, ipv6Pseudo } from '../codec/ipv6.js';
+import { IPPROTO } from '../codec/ipproto.js';
+import { ETHERTYPE } from '../codec/link.js';
+import { TCP, TCP_FLAG, TCP_OPTION } from '../codec/tcp.js';
+import { UDP } from '../codec/udp.js';
+import { isCarrierKind, looksLikeProxyV1, looksLikeProxyV2, looksLikeSpp, tcpOptionFormat, type KindFilter } from '../carriers/index.js';
+import { PacketLayout, parseLayout, type ChecksumMode } from '../dpvs/l4fix.js';
+import { removeOptionAt } from '../dpvs/toa-insert.js';
+import { SCRATCH_HEADROOM, type RewriteEngine } from './engine.js';
+import type { FlowLog } from './strip-flows.js';
+import type { FrameLayout } from './link.js';
+import { selectsCarrier, type StripSelection } from './strip-kinds.js';
+
+/** classify verdicts (cut returns GENERAL too). */
+export const FAST = Object.freeze({ PLAIN: 0, CUT: 1, GENERAL: -2 });
+
+/** IPv4 version 4 with a 20-byte header (no options). */
+const IPV4_PLAIN_FIRST_BYTE = 0x45;
+const PROXY_V1_FIRST = 0x50; // 'P'
+const PROXY_V2_FIRST = 0x0d;
+const SPP_FIRST = 0x56;
+/** Options 01 01 08 0a: NOP, NOP, then timestamps (kind 8, length 10) filling a 12-byte options area. */
+const NOP_NOP_TIMESTAMPS = 0x0101080a;
+
+export class StripFastPath {
+  /** TCP option kinds that can be a selected carrier (registry kinds, or the --kinds pairs' kinds). */
+  private readonly tcpKinds = new Uint8Array(256);
+  private readonly tcpFilter: KindFilter | undefined;
+  /** Payload carriers --kinds may select (an unselected one is left in place by the general path too). */
+  private readonly proxyV1: boolean;
+  private readonly proxyV2: boolean;
+  private readonly spp: boolean;
+  /** cut() recomputes checksums only in the modes that do it in full for a complete packet. */
+  private readonly fullChecksums: boolean;
+  private readonly layout = new PacketLayout();
+  /** CUT: offset of the carrier option in the reader's buffer. */
+  private cutAt = -1;
+  /** Packets classify passed as PLAIN, and packets cut() rewrote (for tests and profiling). */
+  plain = 0;
+  cuts = 0;
+
+  constructor(
+    private readonly selection: StripSelection,
+    private readonly nop: boolean,
+    checksum: ChecksumMode,
+  ) {
+    this.tcpFilter = selection.tcpFilter;
+    const formats = selection.formats.size > 0;
+    if (selection.tcp || formats) {
+      const filter = selection.tcpFilter;
+      if (filter) for (const pair of filter.pairs.keys()) this.tcpKinds[pair >>> 8] = 1;
+      else for (let k = 0; k < 256; k++) if (isCarrierKind('tcp-option', k)) this.tcpKinds[k] = 1;
+    }
+    this.proxyV1 = selection.proxyV1 || formats;
+    this.proxyV2 = selection.proxyV2 || formats;
+    this.spp = selection.spp || formats;
+    this.fullChecksums = checksum === 'full' || checksum === 'auto';
+  }
+
+  /** PLAIN, CUT or GENERAL for the IP packet of an in-place frame (see the file comment). */
+  classify(frame: FrameLayout): number {
+    const b = frame.buffer;
+    const l3 = frame.l3;
+    const captured = frame.ipCaptured;
+    const first = b[l3]!;
+    let ipLength: number;
+    let protocol: number;
+    let l4: number;
+    if (first === IPV4_PLAIN_FIRST_BYTE) {
+      if (frame.link.etherType !== ETHERTYPE.IPV4 || captured < IPV4.MIN_HEADER) return FAST.GENERAL;
+      ipLength = readU16(b, l3 + IPV4.TOTAL_LENGTH);
+      if (ipLength < IPV4.MIN_HEADER || (readU16(b, l3 + IPV4.FLAGS_FRAG) & (IPV4.FLAG_MF | IPV4.FRAG_OFFSET_MASK)) !== 0) return FAST.GENERAL;
+      protocol = b[l3 + IPV4.PROTOCOL]!;
+      l4 = l3 + IPV4.MIN_HEADER;
+    } else if (first >>> 4 === 6) {
+      if (frame.link.etherType !== ETHERTYPE.IPV6 || captured < IPV6.HEADER) return FAST.GENERAL;
+      const payload = readU16(b, l3 + IPV6.PAYLOAD_LENGTH);
+      protocol = b[l3 + IPV6.NEXT_HEADER]!;
+      if (payload === 0 || protocol === IPV6_EXT.HOP_BY_HOP || protocol === IPV6_EXT.ROUTING || protocol === IPV6_EXT.DEST_OPTS || protocol === IPV6_EXT.FRAGMENT) {
+        return FAST.GENERAL;
+      }
+      ipLength = IPV6.HEADER + payload;
+      l4 = l3 + IPV6.HEADER;
+    } else {
+      return FAST.GENERAL;
+    }
+    const end = l3 + captured;
+    const l4Length = ipLength - (l4 - l3);
+    if (protocol === IPPROTO.TCP) {
+      if (end - l4 < TCP.MIN_HEADER) return FAST.GENERAL;
+      const doff = (b[l4 + TCP.DATA_OFFSET]! >>> 4) * 4;
+      if (doff < TCP.MIN_HEADER || doff > l4Length || end - l4 < doff) return FAST.GENERAL;
+      if (l4Length > doff && this.payloadCarrier(b, l4 + doff, end, true)) return FAST.GENERAL;
+      if (doff === TCP.MIN_HEADER) return FAST.PLAIN;
+      // most segments carry NOP NOP timestamps and nothing else: no walk unless --kinds names kind 8
+      if (doff === TCP.MIN_HEADER + 12 && readU32(b, l4 + TCP.MIN_HEADER) === NOP_NOP_TIMESTAMPS && this.tcpKinds[TCP_OPTION.TIMESTAMP] === 0) return FAST.PLAIN;
+      return this.scanOptions(b, l4, l4 + doff);
+    }
+    if (protocol === IPPROTO.UDP) {
+      if (l4Length < UDP.HEADER || end - l4 < UDP.HEADER) return FAST.GENERAL;
+      return l4Length > UDP.HEADER && this.payloadCarrier(b, l4 + UDP.HEADER, end, false) ? FAST.GENERAL : FAST.PLAIN;
+    }
+    return protocol === IPPROTO.OPP ? FAST.GENERAL : FAST.PLAIN;
+  }
+
+  /** True when the payload at b[at, end) starts like a selected PROXY/SPP header. */
+  private payloadCarrier(b: Uint8Array, at: number, end: number, tcp: boolean): boolean {
+    if (at >= end) return false;
+    const c = b[at]!;
+    if (c === PROXY_V1_FIRST) return tcp && this.proxyV1 && looksLikeProxyV1(b, at, end);
+    if (c === PROXY_V2_FIRST) return this.proxyV2 && looksLikeProxyV2(b, at, end);
+    if (c === SPP_FIRST) return !tcp && this.spp && looksLikeSpp(b, at, end);
+    return false;
+  }
+
+  /** The options b[l4 + 20, optionsEnd): PLAIN (no selected carrier), CUT (one) or GENERAL (more). Walk rules of scanTcpOptions. */
+  private scanOptions(b: Uint8Array, l4: number, optionsEnd: number): number {
+    const kinds = this.tcpKinds;
+    const isSyn = (b[l4 + TCP.FLAGS]! & TCP_FLAG.SYN) !== 0;
+    let found = -1;
+    let i = l4 + TCP.MIN_HEADER;
+    while (i < optionsEnd) {
+      const kind = b[i]!;
+      if (kind === TCP_OPTION.EOL) break;
+      if (kind === TCP_OPTION.NOP) {
+        i++;
+        continue;
+      }
+      if (i + 1 >= optionsEnd) break;
+      const length = b[i + 1]!;
+      if (length < 2 || i + length > optionsEnd) break;
+      if (kinds[kind] === 1) {
+        const format = tcpOptionFormat(b, i, isSyn, this.tcpFilter);
+        if (format !== undefined && selectsCarrier(this.selection, format.format, format.carrier)) {
+          if (found >= 0) return FAST.GENERAL;
+          found = i;
+        }
+      }
+      i += length;
+    }
+    if (found < 0) return FAST.PLAIN;
+    this.cutAt = found;
+    return FAST.CUT;
+  }
+
+  /**
+   * After classify said CUT: the frame with the carrier removed, in engine.scratch; returns the new
+   * frame length, or GENERAL (nothing changed or counted) when the general path must do it.
+   * `flows` sees the packet's flow as the general path's table would (strip's summary counts the flows looked up).
+   */
+  cut(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, flows: FlowLog): number {
+    if (!this.fullChecksums) return FAST.GENERAL;
+    const frameLength = rec.capturedLength;
+    let buf = engine.scratch;
+    if (buf.length < frameLength + SCRATCH_HEADROOM) buf = engine.scratch = new Uint8Array(frameLength + SCRATCH_HEADROOM);
+    const base = frame.base;
+    buf.set(frame.buffer.subarray(base, base + frameLength), 0);
+    const l3 = frame.l3 - base;
+    const layout = this.layout;
+    parseLayout(buf, l3, frame.ipCaptured, layout);
+    if (!layout.complete) return FAST.GENERAL;
+    if (layout.af === 4 && readU16(buf, l3 + IPV4.CHECKSUM) !== ipv4HeaderChecksum(buf, l3, IPV4.MIN_HEADER)) return FAST.GENERAL;
+    const l4 = layout.l4;
+    const ipEnd = layout.end;
+    const segment = sum16(buf, l4, ipEnd);
+    if (fold(segment + pseudoHeader(buf, layout)) !== 0xffff) return FAST.GENERAL;
+    // committed: from here on the packet is the fast path's
+    this.cuts++;
+    flows.add(buf, l3, layout.af, l4);
+    const payloadSum = segment - sum16(buf, l4, l4 + layout.l4HeaderLength);
+    const at = this.cutAt - base;
+    const s = engine.summary;
+    const optionLength = buf[at + 1]!;
+    if (this.nop || removeOptionAt(buf, layout, at) === 0) {
+      buf.fill(TCP_OPTION.NOP, at, at + optionLength);
+      s.carriersNopped++;
+    }
+    s.carriersRemoved++;
+    const header = sum16(buf, l4, l4 + layout.l4HeaderLength) - readU16(buf, l4 + TCP.CHECKSUM);
+    writeU16(buf, l4 + TCP.CHECKSUM, finish(header + payloadSum + pseudoHeader(buf, layout)));
+    if (layout.af === 4) fillIpv4Checksum(buf, l3);
+    // the link trailer (Ethernet padding) follows the packet wherever it now ends
+    const trailer = frame.trailer;
+    const newEnd = layout.end;
+    if (trailer > 0 && newEnd !== ipEnd) buf.copyWithin(newEnd, ipEnd, ipEnd + trailer);
+    return newEnd + trailer;
+  }
+}
+
+/** The TCP pseudo-header sum of the packet `layout` describes, at its current length. */
+function pseudoHeader(buf: Uint8Array, layout: PacketLayout): number {
+  const l4Length = layout.ipLength - layout.ipHeaderLength;
+  return layout.af === 4 ? ipv4Pseudo(buf, layout.l3, IPPROTO.TCP, l4Length) : ipv6Pseudo(buf, layout.l3, IPPROTO.TCP, l4Length);
+}
