@@ -16,11 +16,11 @@ import { inspectRecord, record } from './packets.js';
 
 /** One TCP option as bytes: well-formed ones of every kind the renderer knows, bad lengths, carriers. */
 const option: fc.Arbitrary<number[]> = fc.oneof(
-  fc.constant([1]),
-  fc.constant([0]),
+  fc.constant<number[]>([1]),
+  fc.constant<number[]>([0]),
   fc.tuple(fc.integer({ min: 0, max: 0xffff })).map(([v]) => [2, 4, v >> 8, v & 0xff]),
   fc.integer({ min: 0, max: 255 }).map((v) => [3, 3, v]),
-  fc.constant([4, 2]),
+  fc.constant<number[]>([4, 2]),
   fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 8, maxLength: 8 }).map((b) => [8, 10, ...b]),
   fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 8, maxLength: 16 }).map((b) => [5, 2 + b.length, ...b]),
   fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 }).map((b) => [254, 8, ...b]),

@@ -30,7 +30,7 @@ describe('text line: TCP', () => {
 
   it('NOP, NOP, TS (the usual data-segment options) with 32-bit extremes, alone and after a TOA', () => {
     const ts = { kind: 8, data: [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0] };
-    const spec = { ip: IP4, transport: { type: 'tcp', sourcePort: 5, destinationPort: 6, acknowledgmentNumber: 3, windowSize: 9, flags: '.', options: [NOP, NOP, ts] } } as const;
+    const spec = { ip: IP4, transport: { type: 'tcp' as const, sourcePort: 5, destinationPort: 6, acknowledgmentNumber: 3, windowSize: 9, flags: '.', options: [NOP, NOP, ts] } };
     expect(line(built(spec))).toBe(T + 'IP 10.0.0.1.5 > 10.0.0.2.6: Flags [.], ack 3, win 9, options [nop,nop,TS val 4294967295 ecr 0], length 0\n');
     // with a carrier elsewhere in the packet the general walk renders the same options
     const withToa = built({ ...spec, transport: { ...spec.transport, options: [opt(toaV4), NOP, NOP, ts] } });
