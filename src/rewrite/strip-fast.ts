@@ -1,6 +1,6 @@
 /**
- * strip's fast path (issue 3). Nine packets in ten of a backend capture carry nothing to strip;
- * most of the rest carry one TCP option carrier (TOA). Both are handled here without the
+ * strip's fast path (issue 3). Most packets of a backend capture carry nothing to strip; most of
+ * the rest carry one TCP option carrier (TOA). Both are handled here without the
  * PacketInspector, without Carrier objects and without a view per packet:
  *
  *   classify(frame)   reads the packet in the reader's buffer (the engine's in-place frame) and says
