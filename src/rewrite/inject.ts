@@ -114,7 +114,7 @@ export interface InjectOptions {
   fnat: FnatSetup | null;
   /**
    * false: no lean path (every packet through the general one; the lean path's equality tests run
-   * both). Default: on, unless the environment has TOA_INJECT_LEAN=0.
+   * both). Default true.
    */
   lean?: boolean;
 }
@@ -199,7 +199,7 @@ export class InjectRewriter implements PacketRewriter {
     this.info = FORMAT_TABLE[options.format];
     this.when = options.when ?? this.info.defaultWhen;
     this.policy = { mtu: options.mtu, placement: this.info.placement, legacy: this.when === 'dpvs-legacy', prune: options.prune };
-    const lean = options.lean ?? process.env.TOA_INJECT_LEAN !== '0';
+    const lean = options.lean !== false;
     const v4Format = portAddressFormat(options.format, false);
     if (lean && options.fnat === null && v4Format !== undefined) {
       this.leanFormat = v4Format;

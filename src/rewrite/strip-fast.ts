@@ -1,6 +1,6 @@
 /**
- * strip's fast path (issue 3). Nine packets in ten of a backend capture carry nothing to strip;
- * most of the rest carry one TCP option carrier (TOA). Both are handled here without the
+ * strip's fast path (issue 3). Most packets of a backend capture carry nothing to strip; most of
+ * the rest carry one TCP option carrier (TOA). Both are handled here without the
  * PacketInspector, without Carrier objects and without a view per packet:
  *
  *   classify(frame)   reads the packet in the reader's buffer (the engine's in-place frame) and says
@@ -36,7 +36,7 @@ import { UDP } from '../codec/udp.js';
 import { isCarrierKind, looksLikeProxyV1, looksLikeProxyV2, looksLikeSpp, tcpOptionFormat, type KindFilter } from '../carriers/index.js';
 import { PacketLayout, parseLayout, type ChecksumMode } from '../dpvs/l4fix.js';
 import { removeOptionAt } from '../dpvs/toa-insert.js';
-import { SCRATCH_HEADROOM, type RewriteEngine } from './engine.js';
+import type { RewriteEngine } from './engine.js';
 import type { FlowLog } from './strip-flows.js';
 import type { FrameLayout } from './link.js';
 import { selectsCarrier, type StripSelection } from './strip-kinds.js';
@@ -181,8 +181,7 @@ export class StripFastPath {
   cut(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, flows: FlowLog): number {
     if (!this.fullChecksums) return FAST.GENERAL;
     const frameLength = rec.capturedLength;
-    let buf = engine.scratch;
-    if (buf.length < frameLength + SCRATCH_HEADROOM) buf = engine.scratch = new Uint8Array(frameLength + SCRATCH_HEADROOM);
+    const buf = engine.scratchFor(frameLength);
     const base = frame.base;
     buf.set(frame.buffer.subarray(base, base + frameLength), 0);
     const l3 = frame.l3 - base;

@@ -381,7 +381,7 @@ describe('strip fast path == general path: generated packets', () => {
       }),
       { numRuns: 300 },
     );
-    expect(cuts).toBeGreaterThan(100); // about one packet in ten: the rest is damaged, PROXY-led, cut short or not selected
+    expect(cuts).toBeGreaterThan(100); // a minority of the packets: the rest is damaged, PROXY-led, cut short or not selected
   }, 300_000);
 
   const toa: GeneratedPacket = {
