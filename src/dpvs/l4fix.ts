@@ -204,9 +204,9 @@ export class ChecksumState {
   forceZero = false;
 }
 
-/** Pseudo-header sum of the transport at layout.l4 with the given full transport length. */
-function pseudoSum(buf: Uint8Array, layout: PacketLayout, protocol: number, l4Length: number): number {
-  return layout.af === 4 ? ipv4Pseudo(buf, layout.l3, protocol, l4Length) : ipv6Pseudo(buf, layout.l3, protocol, l4Length);
+/** Pseudo-header sum of a transport of `l4Length` bytes (the full length) in the IP packet of family `af` at l3. */
+export function pseudoSum(buf: Uint8Array, l3: number, af: 4 | 6, protocol: number, l4Length: number): number {
+  return af === 4 ? ipv4Pseudo(buf, l3, protocol, l4Length) : ipv6Pseudo(buf, l3, protocol, l4Length);
 }
 
 /** Sum of the captured transport bytes except the checksum field. */
@@ -241,7 +241,7 @@ export function checksumBegin(buf: Uint8Array, layout: PacketLayout, mode: Check
     return;
   }
   const l4Length = protocol === IPPROTO.UDP ? readU16(buf, l4 + UDP.LENGTH) : layout.l3 + layout.ipLength - l4;
-  const known = capturedSum(buf, l4, layout.end, field, pseudoSum(buf, layout, protocol, l4Length));
+  const known = capturedSum(buf, l4, layout.end, field, pseudoSum(buf, layout.l3, layout.af, protocol, l4Length));
   // residual = (sum of all) - (known), in ones' complement arithmetic
   state.residual = fold((~stored & 0xffff) + (~fold(known) & 0xffff));
 }
@@ -257,11 +257,11 @@ export function checksumEnd(buf: Uint8Array, layout: PacketLayout, state: Checks
     if (state.forceZero || state.udpZero) {
       if (state.forceZero) writeU16(buf, l4 + field, 0);
     } else if (state.mode === 'full') {
-      const acc = capturedSum(buf, l4, l4 + l4Length, field, pseudoSum(buf, layout, protocol, l4Length));
+      const acc = capturedSum(buf, l4, l4 + l4Length, field, pseudoSum(buf, layout.l3, layout.af, protocol, l4Length));
       const c = finish(acc);
       writeU16(buf, l4 + field, protocol === IPPROTO.UDP ? udpChecksumValue(c) : c);
     } else {
-      const known = capturedSum(buf, l4, layout.end, field, pseudoSum(buf, layout, protocol, l4Length));
+      const known = capturedSum(buf, l4, layout.end, field, pseudoSum(buf, layout.l3, layout.af, protocol, l4Length));
       const shift = layout.end - l4 - state.l4Captured;
       const residual = (shift & 1) !== 0 ? fold(state.residual * 256) : state.residual;
       const c = finish(known + residual);
@@ -282,6 +282,6 @@ export function transportChecksumOk(buf: Uint8Array, layout: PacketLayout): bool
   const field = checksumField(layout.protocol);
   if (field < 0) return true;
   if (layout.protocol === IPPROTO.UDP && layout.af === 4 && readU16(buf, layout.l4 + field) === 0) return true;
-  const acc = sum16(buf, layout.l4, layout.end, pseudoSum(buf, layout, layout.protocol, layout.l4Length));
+  const acc = sum16(buf, layout.l4, layout.end, pseudoSum(buf, layout.l3, layout.af, layout.protocol, layout.l4Length));
   return fold(acc) === 0xffff;
 }

@@ -19,13 +19,13 @@
  * Without a SYN-ACK in the capture, fdata_seq (server ISN + 1) is taken from the first client ACK
  * of the flow; without a SYN, the client ISN is the first client seq − 1 (both counted in the report).
  */
-import type { Endpoint } from '../codec/addr.js';
+import { bytesEqual, type Endpoint } from '../codec/addr.js';
 import { readU16, readU32, writeU16 } from '../codec/bytes.js';
 import { finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
 import type { BufferedRecord } from '../codec/capture.js';
 import { CliError } from '../codec/errors.js';
-import { IPV4, fillIpv4Checksum, ipv4Pseudo } from '../codec/ipv4.js';
-import { IPV6, ipv6Pseudo } from '../codec/ipv6.js';
+import { IPV4, fillIpv4Checksum } from '../codec/ipv4.js';
+import { IPV6 } from '../codec/ipv6.js';
 import { ETHERTYPE } from '../codec/link.js';
 import { LINKTYPE } from '../codec/linktype.js';
 import { IPPROTO } from '../codec/ipproto.js';
@@ -41,7 +41,7 @@ import {
   type FnatOptions,
   type ToaWhen,
 } from '../dpvs/fnat.js';
-import { ChecksumState, PacketLayout, checksumBegin, checksumEnd, parseLayout, type ChecksumMode } from '../dpvs/l4fix.js';
+import { ChecksumState, PacketLayout, checksumBegin, checksumEnd, parseLayout, pseudoSum, type ChecksumMode } from '../dpvs/l4fix.js';
 import type { ToaError, ToaPlacement } from '../dpvs/toa-insert.js';
 import { ChecksumAudit } from './checksum-audit.js';
 import { InsertOutcome, insertDestinationOptions, insertIpv4Option, insertTcpCarrierWithFallback, type TcpInsertPolicy } from './carrier-insert.js';
@@ -492,7 +492,7 @@ export class InjectRewriter implements PacketRewriter {
     if (af === 4 && ipv4HeaderChecksum(data, l3, layout.ipHeaderLength) !== readU16(data, l3 + IPV4.CHECKSUM)) return NOT_HANDLED;
     const l4Length = layout.ipLength - layout.ipHeaderLength;
     const payloadSum = sum16(data, l4 + doff, l3 + layout.captured);
-    const oldSum = pseudoSumOf(data, l3, af, l4Length) + sum16(data, l4, l4 + doff) + payloadSum;
+    const oldSum = pseudoSum(data, l3, af, IPPROTO.TCP, l4Length) + sum16(data, l4, l4 + doff) + payloadSum;
     if (fold(oldSum) !== 0xffff) return NOT_HANDLED;
     const base = frame.base;
     const frameLength = rec.capturedLength;
@@ -506,7 +506,7 @@ export class InjectRewriter implements PacketRewriter {
     if (af === 4) writeU16(buf, l3o + IPV4.TOTAL_LENGTH, layout.ipLength + optionLength);
     else writeU16(buf, l3o + IPV6.PAYLOAD_LENGTH, layout.ipLength + optionLength - IPV6.HEADER);
     setTcpHeaderLength(buf, l4o, doff + optionLength);
-    let sum = pseudoSumOf(buf, l3o, af, l4Length + optionLength);
+    let sum = pseudoSum(buf, l3o, af, IPPROTO.TCP, l4Length + optionLength);
     sum = sum16(buf, l4o, l4o + TCP.CHECKSUM, sum);
     sum = sum16(buf, l4o + TCP.CHECKSUM + 2, l4o + doff + optionLength, sum);
     writeU16(buf, l4o + TCP.CHECKSUM, finish(sum + payloadSum));
@@ -1022,21 +1022,13 @@ function portAddressFormat(format: InjectFormat, v6: boolean): PortAddressTcpFor
 }
 
 function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a.length === b.length && bytesEqual(a, 0, b, 0, a.length);
 }
 
-/** Pseudo-header sum of the TCP segment of `l4Length` bytes in the IP packet at l3. */
-function pseudoSumOf(buf: Uint8Array, l3: number, af: 4 | 6, l4Length: number): number {
-  return af === 4 ? ipv4Pseudo(buf, l3, IPPROTO.TCP, l4Length) : ipv6Pseudo(buf, l3, IPPROTO.TCP, l4Length);
-}
 
 /** `address` equals data[at, at + size). */
 function sameAddressAt(address: Uint8Array, data: Uint8Array, at: number, size: number): boolean {
-  if (address.length !== size) return false;
-  for (let i = 0; i < size; i++) if (address[i] !== data[at + i]) return false;
-  return true;
+  return address.length === size && bytesEqual(address, 0, data, at, size);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {

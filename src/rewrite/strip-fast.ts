@@ -27,14 +27,14 @@
 import { readU16, readU32, writeU16 } from '../codec/bytes.js';
 import type { BufferedRecord } from '../codec/capture.js';
 import { finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
-import { IPV4, fillIpv4Checksum, ipv4Pseudo } from '../codec/ipv4.js';
-import { IPV6, IPV6_EXT, ipv6Pseudo } from '../codec/ipv6.js';
+import { IPV4, fillIpv4Checksum } from '../codec/ipv4.js';
+import { IPV6, IPV6_EXT } from '../codec/ipv6.js';
 import { IPPROTO } from '../codec/ipproto.js';
 import { ETHERTYPE } from '../codec/link.js';
 import { TCP, TCP_FLAG, TCP_OPTION } from '../codec/tcp.js';
 import { UDP } from '../codec/udp.js';
 import { isCarrierKind, looksLikeProxyV1, looksLikeProxyV2, looksLikeSpp, tcpOptionFormat, type KindFilter } from '../carriers/index.js';
-import { PacketLayout, parseLayout, type ChecksumMode } from '../dpvs/l4fix.js';
+import { PacketLayout, parseLayout, pseudoSum, type ChecksumMode } from '../dpvs/l4fix.js';
 import { removeOptionAt } from '../dpvs/toa-insert.js';
 import type { RewriteEngine } from './engine.js';
 import type { FlowLog } from './strip-flows.js';
@@ -218,6 +218,5 @@ export class StripFastPath {
 
 /** The TCP pseudo-header sum of the packet `layout` describes, at its current length. */
 function pseudoHeader(buf: Uint8Array, layout: PacketLayout): number {
-  const l4Length = layout.ipLength - layout.ipHeaderLength;
-  return layout.af === 4 ? ipv4Pseudo(buf, layout.l3, IPPROTO.TCP, l4Length) : ipv6Pseudo(buf, layout.l3, IPPROTO.TCP, l4Length);
+  return pseudoSum(buf, layout.l3, layout.af, IPPROTO.TCP, layout.ipLength - layout.ipHeaderLength);
 }
