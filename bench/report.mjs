@@ -274,7 +274,7 @@ function withNullSink(groupId, target, fileRatio, peer, fileVerdict) {
   if (floor) {
     const needed = peer.result.mean / minimum;
     parts.push(needed < floor.result.mean
-      ? `${minimum}× would need ≤ ${fixed(needed, 3)} s, less than the ${fixed(floor.result.mean, 3)} s cp alone takes to write the same bytes here, so no program writing that file can meet it on this disk`
+      ? `${minimum}× would need ≤ ${fixed(needed, 3)} s, less than the ${fixed(floor.result.mean, 3)} s cp alone took to copy the same bytes in this run`
       : `${minimum}× needs ≤ ${fixed(needed, 3)} s; cp of the same file takes ${fixed(floor.result.mean, 3)} s`);
   } else {
     parts.push('copy floor not measured');
