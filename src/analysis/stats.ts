@@ -8,6 +8,7 @@
  * Several files share one flow table, so a connection split over rotated files is one connection.
  */
 import type { Carrier } from '../carriers/index.js';
+import { isIpv4Mapped } from '../carriers/fields.js';
 import type { KindFilter } from '../carriers/kinds.js';
 import { formatEndpoint, formatIp, type Endpoint } from '../codec/addr.js';
 import type { CaptureInfo, PacketRecord } from '../codec/capture-types.js';
@@ -1004,9 +1005,7 @@ function isDottedQuad(text: string, start: number, data: Uint8Array, offset: num
 function isAddressAt(text: string, data: Uint8Array, offset: number, length: 4 | 16): boolean {
   const start = text.startsWith('::ffff:') && text.includes('.') ? 7 : 0;
   if (length === 4) return isDottedQuad(text, start, data, offset);
-  let mapped = data[offset + 10] === 0xff && data[offset + 11] === 0xff;
-  for (let i = 0; i < 10 && mapped; i++) if (data[offset + i] !== 0) mapped = false;
-  if (mapped) return isDottedQuad(text, start, data, offset + 12);
+  if (isIpv4Mapped(data, offset)) return isDottedQuad(text, start, data, offset + 12);
   // any other IPv6 address is written without a dotted part (RFC 5952), so only the same text matches
   return start === 0 && text.includes(':') && text === formatIp(data, offset, 16);
 }

@@ -208,6 +208,23 @@ describe('client→VIP leg and spoofing heuristics', () => {
     expect(anomaly(report, 'carrier-is-source').count).toBe(1); // the handshake ACK of 7000
   });
 
+  it('carrier-is-source on IPv6 packets: the same text, or the IPv4 form of an IPv4-mapped source', async () => {
+    const v6 = [
+      new Conversation('::ffff:203.0.113.71', 7100, '::ffff:10.0.0.2', 80).handshake({ ack: toa('203.0.113.71', 7101) }).exchange(),
+      new Conversation('2001:db8::72', 7200, '2001:db8::2', 80).handshake({ ack: toa('2001:db8::72', 7201) }).exchange(),
+      new Conversation('::ffff:203.0.113.74', 7400, '::ffff:10.0.0.2', 80).handshake({ ack: toa('::ffff:203.0.113.74', 7401) }).exchange(),
+      // not the source: another IPv4 address behind a mapped source, an IPv4 carrier on a plain IPv6 source
+      new Conversation('::ffff:203.0.113.75', 7500, '::ffff:10.0.0.2', 80).handshake({ ack: toa('203.0.113.76', 7501) }).exchange(),
+      new Conversation('2001:db8::77', 7700, '2001:db8::2', 80).handshake({ ack: toa('0.0.0.0', 7701) }).exchange(),
+    ];
+    const { report } = await statsOf([writeConversations(join(dir, 'source-v6.pcap'), v6)]);
+    const source = anomaly(report, 'carrier-is-source');
+    expect(source.count).toBe(3);
+    expect(source.examples.map((e) => e.flow)).toEqual([
+      '[::ffff:203.0.113.71]:7100 > [::ffff:10.0.0.2]:80', '[2001:db8::72]:7200 > [2001:db8::2]:80', '[::ffff:203.0.113.74]:7400 > [::ffff:10.0.0.2]:80',
+    ]);
+  });
+
   it('--vip names the VIP side explicitly', async () => {
     const { connections } = await statsOf([path], { vips: [parseEndpoint(`${VIP}:80`)] });
     expect(verdictOf(connections, 6000)).toBe('client-leg');
