@@ -281,7 +281,7 @@ describe('port reuse, several files, --mtu', () => {
   });
 
   it('top clients: the first --top rows of the full order (packets, flows, then address text), IPv4 and IPv6 mixed', async () => {
-    // 40 clients with equal counts: the address text alone orders them ("10.x" < "9.x", "::ffff:" texts by text)
+    // 40 clients with equal counts: the address text alone orders them ("10.x" < "9.x", IPv6 texts by text too)
     const clients = [
       ...Array.from({ length: 36 }, (_, i) => `${[9, 10, 100, 2][i % 4]}.${(i * 37) % 256}.${i % 3 === 0 ? 1 : 200}.${i}`),
       '2001:db8::9', '2001:db8::10', '1.2.3.4', '255.255.255.255',
