@@ -2,8 +2,12 @@
 // bin/toa.js loads. Why: loading ~55 separate ES modules (ours plus commander and cli-table3) costs
 // Node more start-up time than one file with a few lazily loaded chunks; every command pays it.
 // The modules tsc writes under dist/ stay as they are (library use, bench/read-only.mjs, tests).
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
+// chunk names carry a content hash: without this, every rebuild would leave the previous chunks beside
+// the new ones (and `npm pack` would ship them)
+rmSync('dist/bundle', { recursive: true, force: true });
 await build({
   entryPoints: { toa: 'dist/cli.js' },
   outdir: 'dist/bundle',
