@@ -225,6 +225,25 @@ describe('client→VIP leg and spoofing heuristics', () => {
     ]);
   });
 
+  it('connection anomalies past --top examples are still counted', async () => {
+    const conversations = [5555, 5556, 5557].flatMap((port, i) => [
+      // the client leg (forged TOA of its own) and its backend twin naming the client endpoint
+      new Conversation('203.0.113.50', port, VIP, 80).handshake({ ack: toa('198.51.100.99', i + 1) }).exchange(),
+      new Conversation(LIP, 41000 + i, RS, 80).handshake({ ack: toa('203.0.113.50', port) }).exchange(),
+      // a retransmitted SYN
+      new Conversation(LIP, 42000 + i, RS, 80).fromClient('S', 1000, undefined).handshake({ ack: toa('203.0.113.13', 1313) }).exchange(),
+    ]);
+    const path = writeConversations(join(dir, 'anomalies-top.pcap'), conversations);
+    for (const top of [1, 0]) {
+      const { report } = await statsOf([path], { top });
+      for (const code of ['carrier-on-client-leg', 'syn-retransmission']) {
+        expect(anomaly(report, code).count).toBe(3);
+        expect(anomaly(report, code).examples).toHaveLength(top === 0 ? 3 : top);
+      }
+      expect(anomaly(report, 'syn-retransmission').examples[0]!.detail).toBe('2 SYNs with sequence 1000');
+    }
+  });
+
   it('--vip names the VIP side explicitly', async () => {
     const { connections } = await statsOf([path], { vips: [parseEndpoint(`${VIP}:80`)] });
     expect(verdictOf(connections, 6000)).toBe('client-leg');
