@@ -2,20 +2,14 @@
 // bin/toa.js loads. Why: loading ~55 separate ES modules (ours plus commander and cli-table3) costs
 // Node more start-up time than one file with a few lazily loaded chunks; every command pays it.
 // The modules tsc writes under dist/ stay as they are (library use, bench/read-only.mjs, tests).
-//
-// Entry points keep their file names flat in dist/bundle/: a module that starts a worker by a URL
-// relative to itself (new URL('./decode-worker.js', import.meta.url)) finds it next to the chunk.
-import { existsSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const entryPoints = { toa: 'dist/cli.js' };
-// worker modules are loaded by URL, not imported: each is an entry point of its own
-for (const [name, file] of [['decode-worker', 'dist/commands/decode-worker.js']]) {
-  if (existsSync(file)) entryPoints[name] = file;
-}
-
+// chunk names carry a content hash: without this, every rebuild would leave the previous chunks beside
+// the new ones (and `npm pack` would ship them)
+rmSync('dist/bundle', { recursive: true, force: true });
 await build({
-  entryPoints,
+  entryPoints: { toa: 'dist/cli.js' },
   outdir: 'dist/bundle',
   bundle: true,
   splitting: true,

@@ -196,6 +196,12 @@ export const enum I {
   CARRIERS = 48,
 }
 
+/**
+ * The double fields of a flow row: the same ROW_BYTES as I, indexed in 8-byte units (double k covers
+ * ints 2k and 2k + 1, the gaps noted in I). Two enums rather than one table of byte offsets: each is a
+ * const enum, inlined as the index into its own typed view, so a packet pays no offset arithmetic, and
+ * the type of `int(flow, I.x)` / `double(flow, D.x)` keeps an int field from being read as a double.
+ */
 export const enum D {
   /** Packets from A / from B (the connection's packets are their sum) and their payload bytes. */
   PACKETS_A = 4,

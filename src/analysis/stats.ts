@@ -8,6 +8,7 @@
  * Several files share one flow table, so a connection split over rotated files is one connection.
  */
 import type { Carrier } from '../carriers/index.js';
+import { isIpv4Mapped } from '../carriers/fields.js';
 import type { KindFilter } from '../carriers/kinds.js';
 import { formatEndpoint, formatIp, type Endpoint } from '../codec/addr.js';
 import type { CaptureInfo, PacketRecord } from '../codec/capture-types.js';
@@ -758,11 +759,12 @@ export class StatsCollector {
 
     // connection-level anomalies (the example text is built only while examples are kept)
     const anomalies = this.anomalies;
-    if (clientLeg && t.double(f, D.CARRIER_PACKETS) > 0 && firstShape !== 0) {
+    const carrierOnClientLeg = clientLeg && t.double(f, D.CARRIER_PACKETS) > 0 && firstShape !== 0;
+    if (carrierOnClientLeg && anomalies.wantsExample('carrier-on-client-leg')) {
       carrier ??= t.carrier(f, CARRIER_SLOT.FIRST)!;
       clientAddress ??= t.address(f, clientSide);
       this.connectionAnomaly('carrier-on-client-leg', f, fileName, firstPacket, `${carrier.format} names ${carrier.clientAddress} on a packet from the client ${clientAddress}`);
-    }
+    } else if (carrierOnClientLeg) anomalies.add('carrier-on-client-leg');
     const zeroWindow = t.double(f, D.SYN_ACK_COUNT) > 0 && t.int(f, I.SYN_ACK_WINDOW) === 0;
     if (zeroWindow && anomalies.wantsExample('synack-window-zero')) {
       const opened = (t.flags(f) & FLOW_FLAG.WINDOW_OPENED) !== 0 ? t.windowOpenedAfter.get(f)! : -1;
@@ -773,7 +775,9 @@ export class StatsCollector {
       const afterSynAck = (t.flags(f) & FLOW_FLAG.RST_TTL63_AFTER_SYN_ACK) !== 0;
       this.connectionAnomaly('rst-ttl-63', f, fileName, rstTtl63Packet, afterSynAck ? 'RST TTL 63 after the SYN-ACK, before server data' : 'RST TTL 63, no SYN-ACK in the capture');
     }
-    if (synCount > 1) this.connectionAnomaly('syn-retransmission', f, fileName, t.double(f, D.SYN_PACKET), `${synCount} SYNs with sequence ${(t.int(f, I.SYN_SEQUENCE) >>> 0)}`);
+    if (synCount > 1 && anomalies.wantsExample('syn-retransmission')) {
+      this.connectionAnomaly('syn-retransmission', f, fileName, t.double(f, D.SYN_PACKET), `${synCount} SYNs with sequence ${(t.int(f, I.SYN_SEQUENCE) >>> 0)}`);
+    } else if (synCount > 1) anomalies.add('syn-retransmission');
     if (handshake && t.double(f, D.PAYLOAD_A) === 0 && t.double(f, D.PAYLOAD_B) === 0 && anomalies.wantsExample('handshake-no-data')) {
       const closing = t.flags(f);
       this.connectionAnomaly('handshake-no-data', f, fileName, ackPacket,
@@ -1004,9 +1008,7 @@ function isDottedQuad(text: string, start: number, data: Uint8Array, offset: num
 function isAddressAt(text: string, data: Uint8Array, offset: number, length: 4 | 16): boolean {
   const start = text.startsWith('::ffff:') && text.includes('.') ? 7 : 0;
   if (length === 4) return isDottedQuad(text, start, data, offset);
-  let mapped = data[offset + 10] === 0xff && data[offset + 11] === 0xff;
-  for (let i = 0; i < 10 && mapped; i++) if (data[offset + i] !== 0) mapped = false;
-  if (mapped) return isDottedQuad(text, start, data, offset + 12);
+  if (isIpv4Mapped(data, offset)) return isDottedQuad(text, start, data, offset + 12);
   // any other IPv6 address is written without a dotted part (RFC 5952), so only the same text matches
   return start === 0 && text.includes(':') && text === formatIp(data, offset, 16);
 }

@@ -208,6 +208,42 @@ describe('client→VIP leg and spoofing heuristics', () => {
     expect(anomaly(report, 'carrier-is-source').count).toBe(1); // the handshake ACK of 7000
   });
 
+  it('carrier-is-source on IPv6 packets: the same text, or the IPv4 form of an IPv4-mapped source', async () => {
+    const v6 = [
+      new Conversation('::ffff:203.0.113.71', 7100, '::ffff:10.0.0.2', 80).handshake({ ack: toa('203.0.113.71', 7101) }).exchange(),
+      new Conversation('2001:db8::72', 7200, '2001:db8::2', 80).handshake({ ack: toa('2001:db8::72', 7201) }).exchange(),
+      new Conversation('::ffff:203.0.113.74', 7400, '::ffff:10.0.0.2', 80).handshake({ ack: toa('::ffff:203.0.113.74', 7401) }).exchange(),
+      // not the source: another IPv4 address behind a mapped source, an IPv4 carrier on a plain IPv6 source
+      new Conversation('::ffff:203.0.113.75', 7500, '::ffff:10.0.0.2', 80).handshake({ ack: toa('203.0.113.76', 7501) }).exchange(),
+      new Conversation('2001:db8::77', 7700, '2001:db8::2', 80).handshake({ ack: toa('0.0.0.0', 7701) }).exchange(),
+    ];
+    const { report } = await statsOf([writeConversations(join(dir, 'source-v6.pcap'), v6)]);
+    const source = anomaly(report, 'carrier-is-source');
+    expect(source.count).toBe(3);
+    expect(source.examples.map((e) => e.flow)).toEqual([
+      '[::ffff:203.0.113.71]:7100 > [::ffff:10.0.0.2]:80', '[2001:db8::72]:7200 > [2001:db8::2]:80', '[::ffff:203.0.113.74]:7400 > [::ffff:10.0.0.2]:80',
+    ]);
+  });
+
+  it('connection anomalies past --top examples are still counted', async () => {
+    const conversations = [5555, 5556, 5557].flatMap((port, i) => [
+      // the client leg (forged TOA of its own) and its backend twin naming the client endpoint
+      new Conversation('203.0.113.50', port, VIP, 80).handshake({ ack: toa('198.51.100.99', i + 1) }).exchange(),
+      new Conversation(LIP, 41000 + i, RS, 80).handshake({ ack: toa('203.0.113.50', port) }).exchange(),
+      // a retransmitted SYN
+      new Conversation(LIP, 42000 + i, RS, 80).fromClient('S', 1000, undefined).handshake({ ack: toa('203.0.113.13', 1313) }).exchange(),
+    ]);
+    const path = writeConversations(join(dir, 'anomalies-top.pcap'), conversations);
+    for (const top of [1, 0]) {
+      const { report } = await statsOf([path], { top });
+      for (const code of ['carrier-on-client-leg', 'syn-retransmission']) {
+        expect(anomaly(report, code).count).toBe(3);
+        expect(anomaly(report, code).examples).toHaveLength(top === 0 ? 3 : top);
+      }
+      expect(anomaly(report, 'syn-retransmission').examples[0]!.detail).toBe('2 SYNs with sequence 1000');
+    }
+  });
+
   it('--vip names the VIP side explicitly', async () => {
     const { connections } = await statsOf([path], { vips: [parseEndpoint(`${VIP}:80`)] });
     expect(verdictOf(connections, 6000)).toBe('client-leg');
@@ -264,7 +300,7 @@ describe('port reuse, several files, --mtu', () => {
   });
 
   it('top clients: the first --top rows of the full order (packets, flows, then address text), IPv4 and IPv6 mixed', async () => {
-    // 40 clients with equal counts: the address text alone orders them ("10.x" < "9.x", "::ffff:" texts by text)
+    // 40 clients with equal counts: the address text alone orders them ("10.x" < "9.x", IPv6 texts by text too)
     const clients = [
       ...Array.from({ length: 36 }, (_, i) => `${[9, 10, 100, 2][i % 4]}.${(i * 37) % 256}.${i % 3 === 0 ? 1 : 200}.${i}`),
       '2001:db8::9', '2001:db8::10', '1.2.3.4', '255.255.255.255',
