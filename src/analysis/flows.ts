@@ -24,6 +24,7 @@
  */
 import type { Carrier } from '../carriers/index.js';
 import { bytesEqual, formatEndpoint, formatIp } from '../codec/addr.js';
+import { grown } from '../codec/bytes.js';
 
 /** Direction of the last packet looked up: from endpoint A to B, or from B to A. */
 export const FLOW_DIRECTION = Object.freeze({ A_TO_B: 0, B_TO_A: 1 });
@@ -138,15 +139,6 @@ function addressWords(data: Uint8Array, offset: number, length: number): number 
   let h = word(data, offset);
   for (let i = 4; i < length; i += 4) h = mix32(h) ^ word(data, offset + i);
   return h;
-}
-
-type Grown = Float64Array | Int32Array | Uint8Array;
-
-/** An array of n entries holding a's entries first (the rest zero, untouched memory until written). */
-function grown<T extends Grown>(a: T, n: number): T {
-  const b = new (a.constructor as new (length: number) => T)(n);
-  b.set(a as never);
-  return b;
 }
 
 /**

@@ -13,7 +13,7 @@
  *     (registered ports 1024-49151 are below the ephemeral range), ties go to the destination.
  * A later SYN or SYN-ACK overrides an inference made from ports (`sideFrom` tells which rule decided).
  */
-import { readU16, readU32, writeU32 } from '../codec/bytes.js';
+import { grown, readU16, readU32, writeU32 } from '../codec/bytes.js';
 import { IPV4 } from '../codec/ipv4.js';
 import { IPV6 } from '../codec/ipv6.js';
 import type { FnatConnection } from '../dpvs/fnat.js';
@@ -401,13 +401,6 @@ export class FlowTable {
 function sameBytes(data: Uint8Array, at: number, key: Uint8Array, keyAt: number): boolean {
   for (let i = 0; i < 16; i++) if (data[at + i] !== key[keyAt + i]) return false;
   return true;
-}
-
-/** A typed array of `length` elements holding a copy of `a` at its start. */
-export function grown<T extends Uint8Array | Uint16Array | Int32Array>(a: T, length: number): T {
-  const b = new (a.constructor as new (n: number) => T)(length);
-  b.set(a);
-  return b;
 }
 
 /** Decide the server side by ports: true when `portA` is the server's port. */

@@ -20,7 +20,7 @@
  * of the flow; without a SYN, the client ISN is the first client seq − 1 (both counted in the report).
  */
 import { bytesEqual, type Endpoint } from '../codec/addr.js';
-import { readU16, readU32, writeU16 } from '../codec/bytes.js';
+import { grown, readU16, readU32, writeU16 } from '../codec/bytes.js';
 import { finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
 import type { BufferedRecord } from '../codec/capture.js';
 import { CliError } from '../codec/errors.js';
@@ -46,7 +46,7 @@ import type { ToaError, ToaPlacement } from '../dpvs/toa-insert.js';
 import { ChecksumAudit } from './checksum-audit.js';
 import { InsertOutcome, insertDestinationOptions, insertIpv4Option, insertTcpCarrierWithFallback, type TcpInsertPolicy } from './carrier-insert.js';
 import { NOT_HANDLED, type PacketRewriter, type RewriteEngine } from './engine.js';
-import { AddressSlab, FlowTable, SKIP_REASONS, grown, portAIsServer, type Flow, type SkipReason } from './flows.js';
+import { AddressSlab, FlowTable, SKIP_REASONS, portAIsServer, type Flow, type SkipReason } from './flows.js';
 import { setLinkFamily, type FrameLayout } from './link.js';
 import type { RewriteSummary } from './summary.js';
 
