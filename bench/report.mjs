@@ -169,7 +169,7 @@ out();
 out('| | |');
 out('|---|---|');
 for (const key of ['nproc', 'cpu', 'memory', 'os', 'kernel', 'node', 'hyperfine', 'tcpdump', 'tshark', 'capinfos', 'tcprewrite',
-  'git', 'load average at start', 'load average at end']) {
+  'git', 'NODE_EXTRA_CA_CERTS', 'load average at start', 'load average at end']) {
   if (machine[key] !== undefined) out(`| ${key} | ${escapeCell(machine[key])} |`);
 }
 out();
@@ -191,7 +191,9 @@ out('## Method');
 out();
 out('hyperfine `-N` (no shell), `--warmup 1`, `--output=null`; runs per command are shown in each row. ' +
   'Packets/s = packets in the input / mean wall time; CPU s is hyperfine\'s mean user + system time of the command (less sensitive to a busy machine than wall time, but not what the targets use). "vs peer" = toa packets/s ÷ peer packets/s (higher is better for toa). ' +
-  'Peak memory is `/usr/bin/time -f %M` (max RSS) of one run.');
+  'Peak memory is `/usr/bin/time -f %M` (max RSS) of one run. ' +
+  'NODE_EXTRA_CA_CERTS is unset for every command (the Machine table says whether it was set): it makes every Node.js start parse a certificate bundle, ~50 ms on this machine, which no capture tool needs. ' +
+  'File-to-file tables remove the previous run\'s output before each run (noted under the table), so that no command pays for freeing the last run\'s output.');
 out();
 
 for (const group of GROUPS) {
@@ -223,6 +225,10 @@ for (const group of GROUPS) {
   }
   for (const command of groupCommands.filter((c) => c.role === 'peer' && !measured(group.id, c.name))) {
     out(`| ${escapeCell(command.name)} | ${code(command.command)} | NOT RUN | | | | | | ${escapeCell(skipReason(group.id, command.name) ?? 'no measurement')} |`);
+  }
+  for (const prepare of groupCommands.filter((c) => c.role === 'prepare')) {
+    out();
+    out(`- Before every run of every command of this table (hyperfine \`--prepare\`, not timed): ${code(prepare.command)}.`);
   }
   for (const status of statuses.filter((s) => s.group === group.id && s.kind !== 'skip')) {
     out();

@@ -30,6 +30,13 @@ INJECT_ARGS=${BENCH_INJECT_ARGS:-}
 STRIP_ARGS=${BENCH_STRIP_ARGS:-}
 TOA=${BENCH_TOA:-node bin/toa.js}
 
+# The sandbox this was written in sets NODE_EXTRA_CA_CERTS (for npm's TLS). Node then parses that
+# certificate bundle at every start (~50 ms here), which a capture tool never needs; it is unset for every
+# command (it does not affect the C peers) and its presence is recorded in RESULTS.md.
+CA_CERTS_NOTE="not set"
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then CA_CERTS_NOTE="was set ($NODE_EXTRA_CA_CERTS); unset for every command"; fi
+unset NODE_EXTRA_CA_CERTS
+
 mkdir -p "$OUT"
 rm -rf "$RES"
 mkdir -p "$RES"
@@ -62,6 +69,7 @@ first_error() { { grep -m1 -iE 'error|cannot|unknown|invalid' "$1" || head -1 "$
   printf 'tshark\t%s\n' "$(tshark --version 2>/dev/null | head -1)"
   printf 'capinfos\t%s\n' "$(capinfos --version 2>/dev/null | head -1)"
   printf 'tcprewrite\t%s\n' "$(tcprewrite --version 2>&1 | head -1)"
+  printf 'NODE_EXTRA_CA_CERTS\t%s\n' "$CA_CERTS_NOTE"
   printf 'load average at start\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
   printf 'git\t%s%s\n' "$(git rev-parse --short HEAD 2>/dev/null)" "$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (src/ has uncommitted changes)')"
 } > "$RES/machine.tsv"
@@ -246,7 +254,10 @@ rm -f "$OUT/smoke-inject.pcap" "$OUT/smoke-strip.pcap"
 
 # ---- hyperfine groups ---------------------------------------------------------------------------------------
 G=""; G_ARGS=(); G_NAMES=(); G_CMDS=()
-group_begin() { G=$1; G_ARGS=(); G_NAMES=(); G_CMDS=(); }
+G_PREPARE=()
+group_begin() { G=$1; G_ARGS=(); G_NAMES=(); G_CMDS=(); G_PREPARE=(); }
+# group_prepare COMMAND: hyperfine --prepare for every command of the group (run before each timed run)
+group_prepare() { G_PREPARE=(--prepare "$1"); printf '%s\t%s\t%s\t%s\t%s\n' "$G" "(prepare)" prepare - "$1" >> "$RES/commands.tsv"; }
 group_add() { # name role input-key command...
   local name=$1 role=$2 key=$3; shift 3
   local cmd="$*"
@@ -263,7 +274,7 @@ group_run() { # runs
     return
   fi
   log "[$G] hyperfine: ${G_NAMES[*]}"
-  if hyperfine -N --style basic --warmup 1 --runs "$runs" --output=null --export-json "$RES/$G.json" \
+  if hyperfine -N --style basic --warmup 1 --runs "$runs" --output=null "${G_PREPARE[@]}" --export-json "$RES/$G.json" \
       "${G_ARGS[@]}" > "$RES/$G.log" 2>&1; then
     return
   fi
@@ -272,7 +283,7 @@ group_run() { # runs
   rm -f "$RES/$G.json"
   local i
   for i in "${!G_NAMES[@]}"; do
-    if ! hyperfine -N --style basic --warmup 1 --runs "$runs" --output=null --export-json "$RES/$G.part-$i.json" \
+    if ! hyperfine -N --style basic --warmup 1 --runs "$runs" --output=null "${G_PREPARE[@]}" --export-json "$RES/$G.part-$i.json" \
         -n "${G_NAMES[$i]}" "${G_CMDS[$i]}" >> "$RES/$G.log" 2>&1; then
       rm -f "$RES/$G.part-$i.json"
       note "$G" "${G_NAMES[$i]}" skip "NOT RUN: the command failed on the full file (see results/$G.log)"
@@ -309,7 +320,13 @@ group_run $SLOW_RUNS
 # (the kernel's cost of writing that many bytes to this disk, which every file-to-file row pays), and to a null
 # sink (toa -o - into hyperfine's /dev/null stdout, tcprewrite -o /dev/null): the processing speed without
 # the disk. The `floor` role is neither toa nor a peer; report.mjs compares the target against both groups.
+# Every file-to-file run starts with its output file absent (hyperfine --prepare rm -f): replacing the previous
+# run's 445 MB output would make the timed command pay for freeing that file's page cache (tcprewrite in its
+# O_TRUNC, toa in the final rename), a cost of the benchmark loop, not of the tool, and one that varied from
+# 0.1 to 0.9 s here with the state of the previous run's writeback.
+RW_OUTPUTS="$OUT/inject-out.pcap $OUT/strip-out.pcap $OUT/tcprewrite-out.pcap $OUT/cp-out.pcap"
 group_begin inject-toa
+group_prepare "rm -f $RW_OUTPUTS"
 [ $OK_INJECT = 1 ] && group_add "toa inject-toa" toa big-notoa $TOA inject-toa "$OUT/big-notoa.pcap" -o "$OUT/inject-out.pcap" $INJECT_ARGS
 have tcprewrite && group_add "tcprewrite -C" peer big-notoa tcprewrite -C -i "$OUT/big-notoa.pcap" -o "$OUT/tcprewrite-out.pcap"
 group_add "cp (copy floor)" floor big-notoa cp "$OUT/big-notoa.pcap" "$OUT/cp-out.pcap"
@@ -321,6 +338,7 @@ have tcprewrite && group_add "tcprewrite -C -o /dev/null" peer big-notoa tcprewr
 group_run "$RUNS"
 
 group_begin strip
+group_prepare "rm -f $RW_OUTPUTS"
 [ $OK_STRIP = 1 ] && group_add "toa strip" toa big $TOA strip "$B" -o "$OUT/strip-out.pcap" $STRIP_ARGS
 have tcprewrite && group_add "tcprewrite -C" peer big tcprewrite -C -i "$B" -o "$OUT/tcprewrite-out.pcap"
 group_add "cp (copy floor)" floor big cp "$B" "$OUT/cp-out.pcap"
