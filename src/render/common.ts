@@ -162,7 +162,8 @@ const FLAG_ORDER: ReadonlyArray<readonly [number, string]> = [
 
 export const TCP_FLAG_TEXT: readonly string[] = Array.from({ length: 256 }, (_, bits) => {
   let s = '';
-  for (const [bit, letter] of FLAG_ORDER) if (bits & bit) s += letter;
+  // an index loop: run once per value at start-up, in the interpreter, where for-of and destructuring cost
+  for (let i = 0; i < FLAG_ORDER.length; i++) if (bits & FLAG_ORDER[i]![0]) s += FLAG_ORDER[i]![1];
   return s === '' ? 'none' : s;
 });
 

@@ -94,8 +94,12 @@ const T_SACK_OK = new AsciiWords('sackOK');
 const T_WSCALE = new AsciiWords('wscale ');
 const T_IP = new AsciiWords('IP ');
 const T_IP6 = new AsciiWords('IP6 ');
-/** `Flags [...]` per TCP flag byte. */
-const T_FLAGS: readonly AsciiWords[] = TCP_FLAG_TEXT.map((t) => new AsciiWords('Flags [' + t + ']'));
+/** `Flags [...]` per TCP flag byte, each made when a packet first has that byte (start-up makes none). */
+const T_FLAGS: Array<AsciiWords | undefined> = new Array<AsciiWords | undefined>(256).fill(undefined);
+
+function flagsWords(flags: number): AsciiWords {
+  return T_FLAGS[flags] ?? (T_FLAGS[flags] = new AsciiWords('Flags [' + TCP_FLAG_TEXT[flags] + ']'));
+}
 
 /** MAC address text `aa:bb:cc:dd:ee:ff` of the 6 bytes at `offset`. */
 export function formatMac(data: Uint8Array, offset: number): string {
@@ -373,7 +377,7 @@ export class TextRenderer {
     const length = known ? d.payloadLengthOnWire : 0;
     // flags, seq, ack, win, urg: at most TCP_FIXED_ROOM bytes
     const v = w.at(TCP_FIXED_ROOM);
-    let q = putWords(v, w.position, T_FLAGS[flags]!);
+    let q = putWords(v, w.position, flagsWords(flags));
     // uint32 fields are passed as int32 (`| 0`): no boxed number per call
     const sequence = d.sequenceNumber | 0;
     if (length > 0 || (flags & (TCP_FLAG.SYN | TCP_FLAG.FIN | TCP_FLAG.RST)) !== 0) {
