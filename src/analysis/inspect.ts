@@ -7,7 +7,7 @@
  * (length = 0) and only receive objects when something is found, so a packet with no carrier
  * allocates nothing.
  */
-import { Dissection, dissect, verifyChecksums } from '../codec/dissect.js';
+import { Dissection, dissectAt, verifyChecksums } from '../codec/dissect.js';
 import { IPV6_EXT } from '../codec/ipv6.js';
 import { IPPROTO } from '../codec/ipproto.js';
 import { TCP_FLAG } from '../codec/tcp.js';
@@ -47,15 +47,24 @@ export class PacketInspector {
 
   /** Dissect `data` and collect its carriers; results are in `d`, `carriers`, `notes` until the next call. */
   inspect(data: Uint8Array, linkType: number, originalLength: number): void {
+    this.inspectAt(data, 0, data.length, linkType, originalLength);
+  }
+
+  /**
+   * `inspect` of the frame data[start, end) in place (e.g. in a reader's buffer: no view per packet).
+   * Every offset in `d`, `carriers` and `notes` then counts from data[0]: subtract `start` for
+   * offsets within the frame.
+   */
+  inspectAt(data: Uint8Array, start: number, end: number, linkType: number, originalLength: number): void {
     const d = this.d;
     const carriers = this.carriers;
     const notes = this.notes;
     // setting length is a runtime call even when it does not change: only when something was found
     if (carriers.length !== 0) carriers.length = 0;
     if (notes.length !== 0) notes.length = 0;
-    dissect(data, linkType, originalLength, d);
+    dissectAt(data, start, end, linkType, originalLength, d);
     if (d.ipVersion === 0) return;
-    if (this.checksums) verifyChecksums(data, d);
+    if (this.checksums) verifyChecksums(data, d, end);
     if (d.ipv4OptionsOffset >= 0) scanIpv4Options(data, d.ipv4OptionsOffset, d.ipv4OptionsOffset + d.ipv4OptionsLength, carriers, notes);
     for (let i = 0; i < d.extensionCount; i++) {
       if (d.extensionTypes[i] === IPV6_EXT.DEST_OPTS) {

@@ -200,6 +200,11 @@ export function scanTcpOptions(
       pushNote(notes, 'malformed-option', i, kind, length, 'warning', `TCP option kind ${kind} length ${length} at byte ${i} overruns the options area ending at byte ${end}`);
       break;
     }
+    // MSS, SACK, timestamps, ...: what classifyTcpOption would pass over without a carrier or a note
+    if (kinds === undefined && INTERESTING_KINDS[kind] === 0) {
+      i += length;
+      continue;
+    }
     found += classifyTcpOption(bytes, i, isSyn, out, notes, kinds);
     i += length;
   }

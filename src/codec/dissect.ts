@@ -493,12 +493,21 @@ export function hasDissectWarning(d: Dissection, code: number): boolean {
  * the wire) of `linkType` into `d`. Never throws.
  */
 export function dissect(data: Uint8Array, linkType: number, originalLength: number, d: Dissection): void {
+  dissectAt(data, 0, data.length, linkType, originalLength, d);
+}
+
+/**
+ * `dissect` of the frame that is data[start, end) (a packet in place in a reader's buffer, without
+ * a view of its own). Every offset written into `d`, warning offsets included, then counts from
+ * data[0], not from `start`: subtract `start` for offsets within the frame.
+ */
+export function dissectAt(data: Uint8Array, start: number, end: number, linkType: number, originalLength: number, d: Dissection): void {
   d.reset();
-  const limit = data.length;
+  const captured = end - start;
   d.linkType = linkType;
-  d.capturedLength = limit;
+  d.capturedLength = captured;
   d.originalLength = originalLength;
-  dissectFrame(data, 0, limit, originalLength > limit ? originalLength : limit, linkType, d);
+  dissectFrame(data, start, end, originalLength > captured ? start + originalLength : end, linkType, d);
 }
 
 /** Link layer then IP, for the frame in data[offset, limit) whose wire end is `wireEnd`. */
@@ -965,13 +974,14 @@ export function dissectRecord(record: Pick<PacketRecord, 'data' | 'linkType' | '
  *   captures: the checksum is a partial one left for the NIC), or another protocol.
  * - UDP checksum 0: 'none' over IPv4 (RFC 768: not computed; DPVS sends 0 after an opp shim),
  *   'bad' over IPv6 (RFC 8200 §8.1 makes it mandatory).
- * To verify the outer layers of a decapsulated packet call it again with `d.outer`.
+ * To verify the outer layers of a decapsulated packet call it again with `d.outer`. `frameEnd`: where
+ * the captured frame ends in `data` (for a packet dissected in place with dissectAt).
  */
-export function verifyChecksums(data: Uint8Array, d: Dissection): void {
+export function verifyChecksums(data: Uint8Array, d: Dissection, frameEnd: number = data.length): void {
   d.ipChecksum = 'unverified';
   d.l4Checksum = 'unverified';
   if (d.ipVersion === 4) {
-    if (d.ipHeaderLength >= IPV4.MIN_HEADER && d.l3Offset + d.ipHeaderLength <= data.length) {
+    if (d.ipHeaderLength >= IPV4.MIN_HEADER && d.l3Offset + d.ipHeaderLength <= frameEnd) {
       d.ipChecksum = verifyIpv4HeaderChecksum(data, d.l3Offset, d.ipHeaderLength) ? 'ok' : 'bad';
     }
   } else if (d.ipVersion === 6) {
@@ -982,7 +992,7 @@ export function verifyChecksums(data: Uint8Array, d: Dissection): void {
   const l4 = d.l4Offset;
   if (l4 < 0 || d.isFragment || d.reached < DISSECT_LAYER.TRANSPORT || d.ipLengthFromFrame) return;
   const end = d.l4End;
-  if (end > data.length || end <= l4) return;
+  if (end > frameEnd || end <= l4) return;
   if (d.ipVersion === 6 && d.routingSegmentsLeft > 0) return;
   const protocol = d.transportProtocol;
   const length = end - l4;

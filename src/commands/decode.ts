@@ -12,8 +12,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Io } from '../cli.js';
 import { PacketInspector } from '../analysis/inspect.js';
 import { parseKindSpec, type KindFilter } from '../carriers/index.js';
-import { openCapture } from '../codec/capture.js';
-import type { PacketRecord } from '../codec/capture-types.js';
+import { openCapture, type BufferedRecord } from '../codec/capture.js';
 import { ENCAPSULATION, verifyChecksums } from '../codec/dissect.js';
 import { isSupportedLinkType } from '../codec/link.js';
 import { linkTypeName } from '../codec/linktype.js';
@@ -101,14 +100,18 @@ class StreamSink implements ByteSink {
   }
 }
 
-/** The sink for `io.stdout`: BufferedOutput on fd 1 for the real stdout, a stream sink otherwise. */
-export function sinkFor(io: Io): ByteSink {
-  if (io.stdout === process.stdout) return new DescriptorSink(BufferedOutput.create('-'));
-  return new StreamSink(io.stdout);
-}
-
 /** Rendered bytes are handed to the sink when this much has accumulated. */
 const FLUSH_BYTES = 512 * 1024;
+
+/**
+ * The sink for `io.stdout`: BufferedOutput on fd 1 for the real stdout, a stream sink otherwise.
+ * The BufferedOutput's buffer is FLUSH_BYTES long, so runDecode's chunks (at least that long but
+ * the last) are written straight from the ByteWriter, not copied into it first.
+ */
+export function sinkFor(io: Io): ByteSink {
+  if (io.stdout === process.stdout) return new DescriptorSink(BufferedOutput.create('-', FLUSH_BYTES));
+  return new StreamSink(io.stdout);
+}
 
 /** Thrown from the packet callback to end reading early (never escapes runDecode). */
 const STOP = Symbol('stop decoding');
@@ -150,14 +153,32 @@ export async function runDecode(files: readonly string[], options: DecodeOptions
       const json: JsonRenderer | null = Json !== null ? new Json({ hex, file: files.length > 1 ? file : undefined }) : null;
       const interfaces = reader.info.interfaces;
       const warnedLinkTypes = new Set<number>();
-      const onPacket = (p: PacketRecord): void => {
+      const warnLinkType = (linkType: number): void => {
+        if (!isSupportedLinkType(linkType) && !warnedLinkTypes.has(linkType)) {
+          warnedLinkTypes.add(linkType);
+          io.stderr.write(`toa: ${file}: link type ${linkType} (${linkTypeName(linkType)}) is not decoded; its packets are listed with their lengths only\n`);
+        }
+      };
+      // The plain line (also -e, --date) reads each packet in place in the reader's buffer: no view per packet.
+      const onLine = (p: BufferedRecord): void => {
+        const data = p.buffer;
+        const start = p.dataStart;
+        const end = start + p.capturedLength;
+        inspector.inspectAt(data, start, end, p.linkType, p.originalLength);
+        const d = inspector.d;
+        if (checksums && d.encapsulation !== ENCAPSULATION.NONE && d.outer !== null) verifyChecksums(data, d.outer, end);
+        warnLinkType(p.linkType);
+        const iface = interfaces[p.interfaceId];
+        text.writeFrame(w, p, data, start, end, inspector, iface !== undefined && iface.unitsPerSecond > 1e6);
+        if (w.position >= FLUSH_BYTES) flush();
+        packets++;
+        if (--remaining <= 0 || sink.broken) throw STOP;
+      };
+      const onPacket = (p: BufferedRecord): void => {
         inspector.inspect(p.data, p.linkType, p.originalLength);
         const d = inspector.d;
         if (checksums && d.encapsulation !== ENCAPSULATION.NONE && d.outer !== null) verifyChecksums(p.data, d.outer);
-        if (!isSupportedLinkType(p.linkType) && !warnedLinkTypes.has(p.linkType)) {
-          warnedLinkTypes.add(p.linkType);
-          io.stderr.write(`toa: ${file}: link type ${p.linkType} (${linkTypeName(p.linkType)}) is not decoded; its packets are listed with their lengths only\n`);
-        }
+        warnLinkType(p.linkType);
         if (json !== null) {
           json.write(w, p, inspector);
         } else {
@@ -172,7 +193,7 @@ export async function runDecode(files: readonly string[], options: DecodeOptions
         if (--remaining <= 0 || sink.broken) throw STOP;
       };
       try {
-        await reader.read(onPacket, {
+        await reader.read(json === null && verbose === null && hexDump === null ? onLine : onPacket, {
           onWarning: (message, packet) => {
             io.stderr.write(`toa: ${file}: warning${packet > 0 ? ` at packet ${packet}` : ''}: ${message}\n`);
           },

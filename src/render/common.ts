@@ -162,7 +162,8 @@ const FLAG_ORDER: ReadonlyArray<readonly [number, string]> = [
 
 export const TCP_FLAG_TEXT: readonly string[] = Array.from({ length: 256 }, (_, bits) => {
   let s = '';
-  for (const [bit, letter] of FLAG_ORDER) if (bits & bit) s += letter;
+  // an index loop: run once per value at start-up, in the interpreter, where for-of and destructuring cost
+  for (let i = 0; i < FLAG_ORDER.length; i++) if (bits & FLAG_ORDER[i]![0]) s += FLAG_ORDER[i]![1];
   return s === '' ? 'none' : s;
 });
 
@@ -229,9 +230,12 @@ export interface ChecksumValues {
   expected: number;
 }
 
-/** Stored and expected IPv4 header checksum (-1/-1 for IPv6 or an uncaptured header). */
-export function ipChecksumValues(data: Uint8Array, d: Dissection): ChecksumValues {
-  if (d.ipVersion !== 4 || d.ipHeaderLength < IPV4.MIN_HEADER || d.l3Offset + d.ipHeaderLength > data.length) return { stored: -1, expected: -1 };
+/**
+ * Stored and expected IPv4 header checksum (-1/-1 for IPv6 or an uncaptured header); `frameEnd`:
+ * where the captured frame ends in `data` (as for verifyChecksums).
+ */
+export function ipChecksumValues(data: Uint8Array, d: Dissection, frameEnd: number = data.length): ChecksumValues {
+  if (d.ipVersion !== 4 || d.ipHeaderLength < IPV4.MIN_HEADER || d.l3Offset + d.ipHeaderLength > frameEnd) return { stored: -1, expected: -1 };
   return { stored: readU16(data, d.l3Offset + IPV4.CHECKSUM), expected: ipv4HeaderChecksum(data, d.l3Offset, d.ipHeaderLength) };
 }
 
@@ -250,11 +254,11 @@ export function l4ChecksumField(protocol: number): number {
   }
 }
 
-/** Stored and expected transport checksum (same pseudo-header policy as verifyChecksums). */
-export function l4ChecksumValues(data: Uint8Array, d: Dissection): ChecksumValues {
+/** Stored and expected transport checksum (same pseudo-header policy and `frameEnd` as verifyChecksums). */
+export function l4ChecksumValues(data: Uint8Array, d: Dissection, frameEnd: number = data.length): ChecksumValues {
   const field = l4ChecksumField(d.transportProtocol);
   const l4 = d.l4Offset;
-  if (field < 0 || l4 < 0 || d.reached < DISSECT_LAYER.TRANSPORT || d.l4End > data.length || d.l4End <= l4 + field + 1) return { stored: -1, expected: -1 };
+  if (field < 0 || l4 < 0 || d.reached < DISSECT_LAYER.TRANSPORT || d.l4End > frameEnd || d.l4End <= l4 + field + 1) return { stored: -1, expected: -1 };
   const stored = readU16(data, l4 + field);
   const length = d.l4End - l4;
   const protocol = d.transportProtocol;

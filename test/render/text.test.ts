@@ -3,9 +3,12 @@
  * (`tcpdump -nn -S`), not produced by running this code.
  */
 import { describe, expect, it } from 'vitest';
+import { PacketInspector } from '../../src/analysis/inspect.js';
 import { encodeCarrier, encodeProxyV2 } from '../../src/carriers/index.js';
 import { buildPacket, oppShim, vxlanPayload } from '../../src/codec/build.js';
 import { readU16 } from '../../src/codec/bytes.js';
+import type { PacketRecord } from '../../src/codec/capture-types.js';
+import { ENCAPSULATION, verifyChecksums } from '../../src/codec/dissect.js';
 import { LINKTYPE } from '../../src/codec/linktype.js';
 import { TextRenderer } from '../../src/render/text.js';
 import { ByteWriter } from '../../src/render/writer.js';
@@ -201,5 +204,58 @@ describe('text line: timestamps', () => {
     text.write(w, x.p, x.ins, false);
     const one = text.line(x.p, x.ins, false);
     expect(w.toString()).toBe(one + one);
+  });
+});
+
+describe('text line: a packet read in place (inspectAt + writeFrame)', () => {
+  /** The line of p's frame copied to byte 37 of a larger buffer full of 0x5b (256 bytes after it), inspected and written there. */
+  const inPlace = (r: TextRenderer, p: PacketRecord): string => {
+    const base = 37;
+    const buffer = new Uint8Array(base + p.data.length + 256).fill(0x5b);
+    buffer.set(p.data, base);
+    const end = base + p.data.length;
+    const ins = new PacketInspector();
+    ins.inspectAt(buffer, base, end, p.linkType, p.originalLength);
+    if (ins.d.encapsulation !== ENCAPSULATION.NONE && ins.d.outer !== null) verifyChecksums(buffer, ins.d.outer, end);
+    const w = new ByteWriter(64);
+    r.writeFrame(w, p, buffer, base, end, ins, false);
+    return w.toString();
+  };
+  const tcp = { type: 'tcp' as const, sourcePort: 1, destinationPort: 2, acknowledgmentNumber: 1, windowSize: 2, flags: '.' };
+
+  it('gives the line of the same packet on its own, offsets counted from the frame', () => {
+    const malformed = built({ ip: IP4, transport: { ...tcp, options: Uint8Array.of(1, 2, 1, 0) } });
+    expect(inPlace(text, malformed.p)).toBe(T + 'IP 10.0.0.1.1 > 10.0.0.2.2: Flags [.], ack 1, win 2, options [nop,[bad opt]], length 0 [malformed option at byte 55]\n');
+    const badSums = built({ ip: IP4, transport: { ...tcp, flags: 'S', checksum: 0x1234 } }, { computeChecksums: false });
+    const full = buildPacket({ ip: IP4, transport: tcp });
+    const withPayload = buildPacket({ ip: IP4, transport: { ...tcp, options: [opt(toaV4), NOP, NOP, TS] }, payload: new Uint8Array(100) });
+    const inner = buildPacket({ ip: { ...IP4, source: '172.16.0.1', destination: '172.16.0.2' }, transport: { ...tcp, options: [opt(toaV4)] } });
+    const arp = new Uint8Array(42);
+    arp.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06], 0);
+    arp.set([0, 1, 0x08, 0x00, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2], 14);
+    const lldp = new Uint8Array(60);
+    lldp.set([1, 0x80, 0xc2, 0, 0, 0xe, 2, 0, 0, 0, 0, 1, 0x88, 0xcc], 0);
+    const packets: PacketRecord[] = [
+      malformed.p,
+      badSums.p,
+      record(full, LINKTYPE.ETHERNET),
+      // cut by the snap length: the bytes after the frame must not be read as its own
+      record(withPayload.subarray(0, 90), LINKTYPE.ETHERNET, { originalLength: withPayload.length }),
+      record(withPayload, LINKTYPE.ETHERNET),
+      built({ ip: IP4, transport: { type: 'udp', sourcePort: 33333, destinationPort: 4789 }, payload: vxlanPayload(4242, inner) }).p,
+      built({ ip: { ...IP4, options: encodeCarrier('uoa-ipo', { clientAddress: '192.0.2.1', clientPort: 40000 }) }, transport: { type: 'udp', sourcePort: 5000, destinationPort: 53 }, payload: new Uint8Array(4) }).p,
+      built({ ip: IP4, transport: { ...tcp, flags: 'P.' }, payload: ascii('PROXY TCP4 192.0.2.1 10.0.0.2 40000 80\r\n') }).p,
+      built({ ip: IP4, transport: { ...tcp, flags: 'P.' }, payload: ascii('PROXY TCP4 192.0.2.1\r\n') }).p,
+      built({ link: { type: 'sll2', interfaceIndex: 3, packetType: 4 }, ip: IP6, transport: { type: 'icmp', identifier: 7, sequence: 9 } }).p,
+      built({ ip: { ...IP4, identification: 77, dontFragment: false, fragmentOffset: 8 }, transport: { type: 'raw', protocol: 17, bytes: new Uint8Array(0) }, payload: new Uint8Array(16) }).p,
+      record(arp, LINKTYPE.ETHERNET),
+      record(lldp, LINKTYPE.ETHERNET),
+      record(full.subarray(0, 20), LINKTYPE.ETHERNET, { originalLength: full.length }),
+      record(new Uint8Array(60), 147),
+    ];
+    const withLink = new TextRenderer({ link: true });
+    for (const p of packets) {
+      for (const r of [text, withLink]) expect(inPlace(r, p)).toBe(r.line(p, inspectRecord(p), false));
+    }
   });
 });
