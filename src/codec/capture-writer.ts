@@ -66,18 +66,21 @@ export interface CaptureWriter {
   otherBlock(b: OtherBlock): void;
   /**
    * Reader hooks that feed section/interface/otherBlock, chained with `extra`; `beforeBufferReuse`
-   * writes out the records given to writeRecordBytes (pass these hooks to the reader they came from).
+   * hands the records given to writeRecordBytes to the output and `beforeRead` holds the reader's
+   * next read into a buffer until the writes that borrowed from it are done (pass these hooks to the
+   * reader the records came from).
    */
   mirrorHooks(extra?: BufferReadHooks): BufferReadHooks;
   writePacket(rec: WritablePacket | PacketRecord, data: Uint8Array, originalLength?: number): void;
   /**
    * pcap only: whole records (16-byte header + data) exactly as they are in the file this writer
    * mirrors (`like`), i.e. what writePacket would write for them, read in place from `buffer`
-   * (BufferedRecord.recordStart .. dataStart + capturedLength). Consecutive records are written with
-   * one copy; the bytes must stay in place until the next write, flushPending() or close().
+   * (BufferedRecord.recordStart .. dataStart + capturedLength). Consecutive records form one run,
+   * written from `buffer` itself (not copied): the bytes must stay unchanged until the hooks of
+   * mirrorHooks() let the reader reuse the buffer (`beforeRead`), or until close()/closeAsync().
    */
   writeRecordBytes(buffer: Uint8Array, start: number, end: number): void;
-  /** Copy out what writeRecordBytes still holds by reference. */
+  /** Hand the run writeRecordBytes is collecting to the output (still by reference). */
   flushPending(): void;
   /** Flush and rename the temporary file into place. */
   close(): void;
@@ -126,7 +129,7 @@ abstract class BaseWriter {
     const bytes = this.pendingBuffer.subarray(this.pendingStart, this.pendingEnd);
     this.pendingBuffer = NO_BYTES;
     this.pendingStart = this.pendingEnd = 0;
-    this.out.writeBytes(bytes);
+    this.out.borrow(bytes);
   }
   close(): void {
     this.flushPending();
@@ -148,7 +151,14 @@ abstract class BaseWriter {
     return {
       beforeBufferReuse: () => {
         this.flushPending();
+        this.out.commit(); // the borrowed runs go out (or are queued) now
         extra?.beforeBufferReuse?.();
+      },
+      beforeRead: (buffer) => {
+        const mine = this.out.released();
+        const theirs = extra?.beforeRead?.(buffer);
+        if (theirs === undefined) return mine;
+        return mine === undefined ? theirs : Promise.all([mine, theirs]).then(() => undefined);
       },
       onSection: (s) => {
         this.section(s);

@@ -39,6 +39,11 @@ export interface BufferReadHooks extends ReadHooks {
    * positions taken from BufferedRecord.buffer during the run must be used (or copied) by now.
    */
   beforeBufferReuse?(): void;
+  /**
+   * Called before the reader reads into a buffer whose records it delivered earlier; when it returns
+   * a promise, that read starts once it settles (a consumer still writing from the buffer says so).
+   */
+  beforeRead?(buffer: Uint8Array): Promise<void> | undefined;
 }
 
 export interface CaptureReader {
@@ -357,6 +362,7 @@ class Reader implements CaptureReader {
     let eof = state.eof;
     const betweenChunks = hooks?.betweenChunks;
     const beforeBufferReuse = hooks?.beforeBufferReuse;
+    const beforeRead = hooks?.beforeRead;
     // Read-ahead: the next chunk is read into `spare` (after READ_AHEAD_HEADROOM bytes) while the
     // current one is parsed; the partial record left at the end of the current one is then copied into
     // the headroom in front of it. A record that does not fit (headroom + chunk) gets a buffer of its
@@ -372,7 +378,9 @@ class Reader implements CaptureReader {
             spare = new Uint8Array(READ_AHEAD_HEADROOM + chunk);
             spareView = new DataView(spare.buffer, spare.byteOffset, spare.byteLength);
           }
-          pending = this.source.readInto(spare, READ_AHEAD_HEADROOM, chunk);
+          const target = spare;
+          const wait = beforeRead?.(target);
+          pending = wait === undefined ? this.source.readInto(target, READ_AHEAD_HEADROOM, chunk) : wait.then(() => this.source.readInto(target, READ_AHEAD_HEADROOM, chunk));
         }
         start = parser.parse(buf, view, start, end, base);
         beforeBufferReuse?.();

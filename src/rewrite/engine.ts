@@ -47,6 +47,8 @@ export interface PacketRewriter {
    * an in-place `rewrite` does. Only used with `inPlace`.
    */
   readonly rewriteRecord?: (rec: BufferedRecord, engine: RewriteEngine) => number;
+  /** Called once before the first packet with the input's size when it is a regular file (to size tables). */
+  expectInput?(fileBytes: number): void;
   /** Called once at the end (or after damage), before the summary is final. */
   finish?(summary: RewriteSummary): void;
 }
@@ -160,6 +162,7 @@ export class RewriteEngine {
       throw err;
     }
     this.writer = writer;
+    if (reader.fileSize !== null) rewriter.expectInput?.(reader.fileSize);
     const summary = this.summary;
     const frame = this.frame;
     const progress = new Progress(label, reader.fileSize ?? 0, stderr);

@@ -213,6 +213,15 @@ const KEY_HEADER = new Uint8Array(IPV6.HEADER + 4);
 const ROW = Object.freeze({ HASH: 0, PROTOCOL_FAMILY: 1, PORTS: 2, WORD_A: 3, WORD_B: 4, STRIDE: 8 });
 /** Flows a new table has room for before it first grows (its arrays are zero pages until touched). */
 const INITIAL_FLOWS = 4096;
+/** The most flows `reserve` makes room for (the table still grows past it when needed). */
+const MAX_RESERVED_FLOWS = 1 << 20;
+/** Input bytes per flow assumed by flowsExpectedIn: short connections of ~20 packets (bench/gen-big.mjs has ~8.9 kB). */
+const BYTES_PER_FLOW_GUESS = 8192;
+
+/** A guess of how many flows a capture of `fileBytes` bytes has, for FlowTable.reserve (a hint only). */
+export function flowsExpectedIn(fileBytes: number): number {
+  return Math.min(MAX_RESERVED_FLOWS, Math.ceil(fileBytes / BYTES_PER_FLOW_GUESS));
+}
 
 /**
  * Open-addressing table of flows. The keys live in typed arrays (no object per flow):
@@ -250,6 +259,24 @@ export class FlowTable {
   /** Flows seen so far. */
   get size(): number {
     return this.count;
+  }
+
+  /**
+   * Make room for `flows` flows (at most MAX_RESERVED_FLOWS) before the first lookup, so the table
+   * does not grow and rehash on the way there; the capacity it returns is a power of two. No effect
+   * on a table that already holds flows. Flow indices and directions do not depend on the capacity.
+   */
+  reserve(flows: number): number {
+    if (this.count !== 0) return this.capacity;
+    let capacity = INITIAL_FLOWS;
+    while (capacity < flows && capacity < MAX_RESERVED_FLOWS) capacity *= 2;
+    if (capacity > this.capacity) {
+      this.capacity = capacity;
+      this.rows = new Int32Array(capacity * ROW.STRIDE);
+      this.slots = new Int32Array(4 * capacity);
+      this.mask = 2 * capacity - 1;
+    }
+    return this.capacity;
   }
 
   /**

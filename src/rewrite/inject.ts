@@ -46,7 +46,7 @@ import type { ToaError, ToaPlacement } from '../dpvs/toa-insert.js';
 import { ChecksumAudit } from './checksum-audit.js';
 import { InsertOutcome, insertDestinationOptions, insertIpv4Option, insertTcpCarrierWithFallback, type TcpInsertPolicy } from './carrier-insert.js';
 import { NOT_HANDLED, type PacketRewriter, type RewriteEngine } from './engine.js';
-import { AddressSlab, FlowTable, SKIP_REASONS, portAIsServer, type Flow, type SkipReason } from './flows.js';
+import { AddressSlab, FlowTable, SKIP_REASONS, flowsExpectedIn, portAIsServer, type Flow, type SkipReason } from './flows.js';
 import { setLinkFamily, type FrameLayout } from './link.js';
 import type { RewriteSummary } from './summary.js';
 
@@ -207,6 +207,12 @@ export class InjectRewriter implements PacketRewriter {
       this.rewriteRecord = (rec, engine) => this.leanRecord(rec, engine);
       this.flows.onMaterialize = (flow, index) => this.leanFill(flow, index);
     }
+  }
+
+  /** Room for the flows a capture of this size probably has: no rehashing and no column copies on the way. */
+  expectInput(fileBytes: number): void {
+    const capacity = this.flows.reserve(flowsExpectedIn(fileBytes));
+    if (this.rewriteRecord !== undefined && this.leanRows.length < capacity * LEAN_ROW.STRIDE) this.leanRows = grown(this.leanRows, capacity * LEAN_ROW.STRIDE);
   }
 
   rewrite(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine): number {

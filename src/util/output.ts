@@ -9,12 +9,15 @@
  *   overlaps the caller's work. The caller awaits `drain()` now and then (bounded buffers in flight,
  *   constant memory) and ends with `closeAsync()`; a failed write is reported (CliError) by the next
  *   writeBytes/flush/drain/closeAsync, which removes the temporary file first.
+ * - `borrow(bytes)` hands bytes over by reference (no copy): they go out in order with the buffered
+ *   bytes around them (one writev per batch). The caller keeps them unchanged until `commit()` wrote
+ *   them (synchronous outputs) or the promise of `released()` settles (asyncWrites).
  * - `-` is stdout: same buffering, no temporary file; EPIPE (the reader went away, e.g. `| head`)
  *   ends output quietly and sets `brokenPipe`, so a command can stop early and still succeed.
  * - assertOutputIsNotInput refuses to overwrite an input (same path, symlink or hard link).
  * - describeFileError turns fs errors into one-line CliErrors that name the path.
  */
-import { closeSync, existsSync, fstatSync, openSync, renameSync, statSync, unlinkSync, write, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, renameSync, statSync, unlinkSync, write, writeSync, writev, writevSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from '../codec/errors.js';
 
@@ -153,6 +156,14 @@ export class BufferedOutput {
   private ownsDescriptor = false;
   /** asyncWrites state (null: synchronous writes). */
   private async: AsyncWrites | null = null;
+  /**
+   * Output not written yet that precedes buffer[sealStart, position): borrowed arrays and the
+   * buffered spans between them (views of `buffer`), in order. Empty while nothing is borrowed.
+   */
+  private parts: Uint8Array[] = [];
+  private partsLength = 0;
+  /** Start of the buffered bytes not in `parts` yet (0 while nothing is borrowed). */
+  private sealStart = 0;
 
   private constructor(
     /** The path as the user gave it (`-` for stdout). */
@@ -239,7 +250,7 @@ export class BufferedOutput {
     }
     this.flush();
     if (bytes.length >= this.buffer.length) {
-      this.writeFully(bytes);
+      this.writeFully([bytes]);
     } else {
       this.buffer.set(bytes, 0);
       this.position = bytes.length;
@@ -251,22 +262,78 @@ export class BufferedOutput {
       this.flushAsync(this.async);
       return;
     }
+    if (this.parts.length > 0) {
+      this.writeFully(this.takeParts());
+      return;
+    }
     if (this.position === 0) return;
     const pending = this.buffer.subarray(0, this.position);
     this.position = 0;
-    this.writeFully(pending);
+    this.writeFully([pending]);
+  }
+
+  /**
+   * Output `bytes` without copying them: after what is buffered, before what comes next. They must
+   * stay unchanged until commit() (synchronous outputs) or until released() settles (asyncWrites).
+   */
+  borrow(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    if (this.finished) throw new Error(`output ${this.path} is already closed`);
+    this.sealOwned();
+    this.parts.push(bytes);
+    this.partsLength += bytes.length;
+  }
+
+  /**
+   * When something was borrowed: hand everything buffered so far to the system now (synchronous
+   * outputs) or to the write queue (asyncWrites), so that the borrowed bytes can be released.
+   */
+  commit(): void {
+    if (this.parts.length > 0) this.flush();
+  }
+
+  /**
+   * asyncWrites: a promise that settles when every write queued so far has finished (or failed: the
+   * failure is reported by the next write, drain or close), so that the arrays they borrowed may be
+   * changed; undefined when no write is queued or running.
+   */
+  released(): Promise<void> | undefined {
+    const a = this.async;
+    if (a === null || (!a.writing && a.queue.length === 0)) return undefined;
+    const seq = a.queuedItems;
+    return new Promise<void>((resolvePromise) => a.releaseWaiters.push({ seq, resolve: resolvePromise }));
+  }
+
+  /** Move buffer[sealStart, position) to `parts`. */
+  private sealOwned(): void {
+    if (this.position > this.sealStart) {
+      this.parts.push(this.buffer.subarray(this.sealStart, this.position));
+      this.partsLength += this.position - this.sealStart;
+      this.sealStart = this.position;
+    }
+  }
+
+  /** Everything not written yet as parts (the buffer is then free from its start). */
+  private takeParts(): Uint8Array[] {
+    this.sealOwned();
+    const parts = this.parts;
+    this.parts = [];
+    this.partsLength = 0;
+    this.sealStart = 0;
+    this.position = 0;
+    return parts;
   }
 
   /** asyncWrites: queue the filled buffer at its file position and go on in a free one. */
   private flushAsync(a: AsyncWrites): void {
     this.throwIfFailed(a);
     if (this.finished) throw new Error(`output ${this.path} is already closed`);
-    const length = this.position;
+    const length = this.partsLength + this.position - this.sealStart;
     if (length === 0) return;
     const buffer = this.buffer;
+    const parts = this.takeParts();
     const position = a.filePosition;
     a.filePosition += length;
-    this.position = 0;
     let next = a.free.pop();
     if (next === undefined && a.allocated < ASYNC_POOL_BUFFERS) {
       next = new Uint8Array(a.bufferBytes);
@@ -274,11 +341,12 @@ export class BufferedOutput {
     }
     if (next === undefined) {
       // every pooled buffer is queued: write this one here (at its own position) and keep it
-      this.writeAt(buffer, length, position);
+      this.writeAt(parts, length, position);
       return;
     }
     this.setBuffer(next);
-    a.queue.push({ buffer, length, position });
+    a.queue.push({ parts, buffer, length, position });
+    a.queuedItems++;
     if (!a.writing) this.startNextWrite(a);
   }
 
@@ -287,12 +355,13 @@ export class BufferedOutput {
     this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   }
 
-  /** Synchronous positional write of buffer[0, length) (asyncWrites fallback). */
-  private writeAt(buffer: Uint8Array, length: number, position: number): void {
+  /** Synchronous positional write of `parts` (`length` bytes in all) (asyncWrites fallback). */
+  private writeAt(parts: Uint8Array[], length: number, position: number): void {
     let done = 0;
     while (done < length) {
       try {
-        done += writeSync(this.fd, buffer, done, length - done, position + done);
+        const rest = done === 0 ? parts : partsAfter(parts, done);
+        done += rest.length === 1 ? writeSync(this.fd, rest[0]!, 0, rest[0]!.length, position + done) : writevSync(this.fd, rest, position + done);
       } catch (err) {
         this.abort();
         throw describeFileError(err, this.path, 'write');
@@ -306,16 +375,18 @@ export class BufferedOutput {
     const item = a.failure === null && !this.finished ? a.queue.shift() : undefined;
     a.writing = item !== undefined;
     this.settleDrain(a);
+    this.settleReleased(a);
     if (item === undefined) return;
-    const { buffer, length, position } = item;
+    const { parts, buffer, length, position } = item;
     let done = 0;
     const step = (): void => {
-      write(this.fd, buffer, done, length - done, position + done, (err, n) => {
+      const after = (err: NodeJS.ErrnoException | null, n: number): void => {
         if (err === null && n > 0 && done + n < length && !this.finished) {
           done += n;
           step();
           return;
         }
+        a.finishedItems++;
         if (err !== null || n <= 0) a.failure ??= err ?? new Error('write returned 0 bytes');
         else this.written += length;
         if (a.free.length < ASYNC_POOL_BUFFERS) a.free.push(buffer);
@@ -325,9 +396,25 @@ export class BufferedOutput {
           closeQuietly(this.fd);
         }
         this.startNextWrite(a);
-      });
+      };
+      const rest = done === 0 ? parts : partsAfter(parts, done);
+      if (rest.length === 1) write(this.fd, rest[0]!, 0, rest[0]!.length, position + done, after);
+      else writev(this.fd, rest, position + done, after);
     };
     step();
+  }
+
+  /** Settle the released() promises whose writes have all finished (all of them once nothing runs). */
+  private settleReleased(a: AsyncWrites): void {
+    const waiters = a.releaseWaiters;
+    if (waiters.length === 0) return;
+    const idle = !a.writing;
+    let kept = 0;
+    for (const w of waiters) {
+      if (idle || a.finishedItems >= w.seq) w.resolve();
+      else waiters[kept++] = w;
+    }
+    waiters.length = kept;
   }
 
   private settleDrain(a: AsyncWrites): void {
@@ -387,13 +474,20 @@ export class BufferedOutput {
     this.close();
   }
 
-  private writeFully(bytes: Uint8Array): void {
+  /**
+   * Write `parts` in order (several: one writev), going on where a partial write stopped. A full
+   * non-blocking pipe is waited for; EPIPE on stdout ends output quietly (`brokenPipe`).
+   */
+  private writeFully(parts: readonly Uint8Array[]): void {
     if (this.finished) throw new Error(`output ${this.path} is already closed`);
     if (this.brokenPipe) return;
-    let offset = 0;
-    while (offset < bytes.length) {
+    let total = 0;
+    for (const p of parts) total += p.length;
+    let done = 0;
+    while (done < total) {
       try {
-        offset += writeSync(this.fd, bytes, offset, bytes.length - offset);
+        if (parts.length === 1) done += writeSync(this.fd, parts[0]!, done, total - done);
+        else done += writevSync(this.fd, done === 0 ? parts : partsAfter(parts, done));
       } catch (err) {
         const code = errorCode(err);
         if (code === 'EAGAIN') {
@@ -408,7 +502,7 @@ export class BufferedOutput {
         throw describeFileError(err, this.path, 'write');
       }
     }
-    this.written += bytes.length;
+    this.written += total;
   }
 
   /** Flush; for a file, close it and rename the temporary file into place. */
@@ -420,9 +514,9 @@ export class BufferedOutput {
       // what is still buffered is written here, at its position, before the rename
       this.throwIfFailed(a);
       if (a.writing) throw new Error(`output ${this.path}: close() while a write is in flight; use closeAsync()`);
-      if (this.position > 0) this.writeAt(this.buffer, this.position, a.filePosition);
-      a.filePosition += this.position;
-      this.position = 0;
+      const length = this.partsLength + this.position - this.sealStart;
+      if (length > 0) this.writeAt(this.takeParts(), length, a.filePosition);
+      a.filePosition += length;
     } else {
       this.flush();
     }
@@ -456,6 +550,9 @@ export class BufferedOutput {
     if (this.finished) return;
     this.finished = true;
     this.position = 0;
+    this.parts = [];
+    this.partsLength = 0;
+    this.sealStart = 0;
     if (this.temporaryPath === null) {
       if (this.ownsDescriptor) closeQuietly(this.fd);
       return;
@@ -466,6 +563,7 @@ export class BufferedOutput {
       a.closeWhenIdle = true;
       a.queue.length = 0;
       this.settleDrain(a);
+      // released() waiters settle when that write returns (startNextWrite finds nothing more)
     } else {
       closeQuietly(this.fd);
     }
@@ -494,7 +592,19 @@ function closeQuietly(fd: number): void {
   }
 }
 
+/** The arrays after the first `skip` bytes of `parts` (a partial write goes on from there). */
+function partsAfter(parts: readonly Uint8Array[], skip: number): Uint8Array[] {
+  let i = 0;
+  while (skip >= parts[i]!.length) skip -= parts[i++]!.length;
+  const rest = parts.slice(i);
+  rest[0] = rest[0]!.subarray(skip);
+  return rest;
+}
+
 interface QueuedWrite {
+  /** What to write, in order: `length` bytes at file offset `position`. */
+  parts: Uint8Array[];
+  /** The pooled buffer the buffered parts are views of: free again when the write has finished. */
   buffer: Uint8Array;
   length: number;
   position: number;
@@ -516,6 +626,10 @@ class AsyncWrites {
   drainBusy = ASYNC_DRAIN_BUSY;
   /** abort() came while a write was running: close the descriptor when it returns. */
   closeWhenIdle = false;
+  /** Writes queued / finished (or failed) so far, and the released() promises waiting on them. */
+  queuedItems = 0;
+  finishedItems = 0;
+  readonly releaseWaiters: Array<{ seq: number; resolve: () => void }> = [];
   constructor(readonly bufferBytes: number) {}
   busy(): number {
     return this.queue.length + (this.writing ? 1 : 0);

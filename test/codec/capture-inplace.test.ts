@@ -104,6 +104,42 @@ describe('writeRecordBytes', () => {
     }
   });
 
+  it('asyncWrites: runs are written from the reader\'s buffers, and the reader waits for those writes before reading into a buffer again', async () => {
+    const packets = [];
+    for (let i = 0; i < 3000; i++) {
+      const length = 20 + ((i * 37) % 700);
+      packets.push({ seconds: 1000 + i, fraction: i * 11, data: packetBytes(length, i), originalLength: length });
+    }
+    const s: PcapSpec = { snapLength: 0, packets };
+    const bytes = buildPcap(s);
+    const dir = mkdtempSync(join(tmpdir(), 'toa-inplace-'));
+    const input = join(dir, 'in.pcap');
+    writeFileSync(input, bytes);
+    for (const chunkBytes of [100, 4096, 65_536]) {
+      const output = join(dir, `out-async-${chunkBytes}.pcap`);
+      const reader = await openCapture(input, { chunkBytes, lazyData: true });
+      const writer = createCaptureWriter(output, { like: reader.info, bufferBytes: 4096, asyncWrites: true });
+      let waits = 0;
+      await reader.read(
+        (rec) => {
+          if (rec.index % 7 === 0) writer.writePacket(rec, rec.frameData());
+          else writer.writeRecordBytes(rec.buffer, rec.recordStart, rec.dataStart + rec.capturedLength);
+        },
+        writer.mirrorHooks({
+          beforeRead: () => {
+            waits++;
+            return undefined;
+          },
+          betweenChunks: () => writer.drain(),
+        }),
+      );
+      await writer.closeAsync();
+      expect(waits).toBeGreaterThan(1);
+      expect(writer.packets).toBe(s.packets.length);
+      expect(Buffer.compare(readFileSync(output), Buffer.from(bytes))).toBe(0);
+    }
+  });
+
   it('is refused by a pcapng writer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'toa-inplace-'));
     const writer = createCaptureWriter(join(dir, 'x.pcapng'), { format: 'pcapng', interfaces: [{ linkType: 1 }] });

@@ -57,6 +57,29 @@ describe('FlowTable', () => {
     expect(t.size).toBe(n);
   });
 
+  it('reserve(): room up front (a power of two, capped), only on an empty table; the same indices and directions, and growth past it', () => {
+    const key = (i: number) => (i % 3 === 0 ? header(6, v6(i & 0xff), v6((i >>> 8) & 0xff), 1024 + i, 443) : header(4, [10, (i >>> 8) & 0xff, i & 0xff, 1], [192, 168, 1, 10], 1024 + i, 80));
+    const back = (i: number) => (i % 3 === 0 ? header(6, v6((i >>> 8) & 0xff), v6(i & 0xff), 443, 1024 + i) : header(4, [192, 168, 1, 10], [10, (i >>> 8) & 0xff, i & 0xff, 1], 80, 1024 + i));
+    const plain = new FlowTable();
+    const reserved = new FlowTable();
+    expect(reserved.reserve(5000)).toBe(8192);
+    expect(new FlowTable().reserve(1e9)).toBe(1 << 20);
+    expect(new FlowTable().reserve(10)).toBe(4096);
+    const n = 12_000; // past the reserved 8192: the reserved table grows as a plain one does
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < n; i++) {
+        const k = (i + round) % 2 === 0 ? key(i) : back(i);
+        const af = i % 3 === 0 ? 6 : 4;
+        const a = plain.lookupIndex(6, k.data, 0, af, k.l4);
+        const b = reserved.lookupIndex(6, k.data, 0, af, k.l4);
+        expect(b).toBe(a);
+        expect([reserved.created, reserved.lastForward]).toEqual([plain.created, plain.lastForward]);
+      }
+    }
+    expect(reserved.size).toBe(n);
+    expect(reserved.reserve(1 << 20)).toBe(16384); // not empty: unchanged
+  });
+
   it('lookup hands out one Flow per index with the first packet as side A', () => {
     const t = new FlowTable();
     const a = header(4, [10, 0, 0, 1], [192, 168, 1, 10], 40000, 80);

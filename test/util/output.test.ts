@@ -163,6 +163,40 @@ describe('BufferedOutput with asyncWrites', () => {
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('borrow(): borrowed arrays go out in order with the buffered bytes around them, not copied, and released() settles only once they are written', async () => {
+    for (const asyncWrites of [false, true]) {
+      const path = join(dir, `borrow-${asyncWrites}.bin`);
+      const out = BufferedOutput.create(path, 64, { asyncWrites });
+      const expected: number[] = [];
+      const borrowed: Uint8Array[] = [];
+      for (let batch = 0; batch < 30; batch++) {
+        for (let k = 0; k < 5; k++) {
+          const i = batch * 5 + k;
+          const own = item(i, (i * 11) % 90); // some larger than the 64-byte buffer
+          out.writeBytes(own);
+          expected.push(...own);
+          const lent = item(1000 + i, 1 + ((i * 29) % 200));
+          out.borrow(lent);
+          borrowed.push(lent);
+          expected.push(...lent);
+        }
+        // sync: not copied, so a change before commit() shows in the file
+        borrowed.at(-1)![0] = 0x5a;
+        expected[expected.length - borrowed.at(-1)!.length] = 0x5a;
+        out.commit();
+        const released = out.released();
+        if (!asyncWrites) expect(released).toBeUndefined();
+        else expect(released).toBeInstanceOf(Promise);
+        await released;
+        for (const b of borrowed) b.fill(0xee); // free again: what was written must not change
+        borrowed.length = 0;
+        await out.drain();
+      }
+      await out.closeAsync();
+      expect(Buffer.compare(readFileSync(path), Buffer.from(expected))).toBe(0);
+    }
+  });
+
   it('stdout and devices ignore asyncWrites: drain() has nothing to wait for', () => {
     const out = BufferedOutput.create('/dev/null', 64, { asyncWrites: true });
     out.writeBytes(item(1, 1000));
