@@ -8,6 +8,7 @@
  * reused PacketRecord whose `data` is a view into the working buffer, valid only during the callback.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { checksumBuffer } from './checksum.js';
 import { CaptureError, CliError } from './errors.js';
 import type { CaptureInfo, ReadHooks, ReadSummary } from './capture-types.js';
 import { BufferedRecord, decodePcapHeader, PCAP, pcapMagicInfo, PcapRecordParser } from './pcap.js';
@@ -17,6 +18,8 @@ export const DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 /** Room kept in front of each read-ahead chunk for the partial record carried over (default snaplen + header). */
 const READ_AHEAD_HEADROOM = 256 * 1024 + 64;
+/** Inputs at least this large (or of unknown size: pipes) read into checksum.ts chunk buffers (checksumBuffer). */
+const LARGE_INPUT = 16 * 1024 * 1024;
 
 export interface OpenCaptureOptions {
   /** Largest record/block accepted (default 256 MiB); larger lengths are damage, not a reason to allocate. */
@@ -369,13 +372,15 @@ class Reader implements CaptureReader {
     // own size. A record still incomplete is completed with plain reads before it is parsed.
     const chunk = this.chunkBytes;
     let spare: Uint8Array | null = null;
+    const large = this.source.size === null || this.source.size >= LARGE_INPUT;
     let spareView: DataView | null = null;
     let pending: Promise<number> | null = null;
     try {
       for (;;) {
         if (!eof && pending === null) {
           if (spare === null || spare.length < READ_AHEAD_HEADROOM + chunk) {
-            spare = new Uint8Array(READ_AHEAD_HEADROOM + chunk);
+            // a large input's chunks live in the checksum module's memory, where checksums are summed in place
+            spare = large ? checksumBuffer(READ_AHEAD_HEADROOM + chunk) : new Uint8Array(READ_AHEAD_HEADROOM + chunk);
             spareView = new DataView(spare.buffer, spare.byteOffset, spare.byteLength);
           }
           const target = spare;

@@ -5,6 +5,8 @@
  * per packet on the hot path.
  */
 
+import { createSimdSummer, SIMD_CALL_MAX, type SimdSummer } from './checksum-simd.js';
+
 export type ChecksumStatus = 'ok' | 'bad' | 'unverified';
 
 /** True on little-endian hosts, where the 32-bit word path of sum16 applies. */
@@ -117,6 +119,16 @@ const CONGRUENT_BLOCK = 1 << 20;
  * 256 times less (256·256 ≡ 1) when it sits at an even one.
  */
 export function congruentSum16(bytes: Uint8Array, start: number, end: number, acc = 0): number {
+  if (end - start >= SIMD_MIN && arenaViews.length !== 0 && simdUse !== 'off') {
+    // one of the chunk buffers in the module memory (the capture reader's, passed as they are): in place
+    for (let k = 0; k < arenaViews.length; k++) {
+      if (arenaViews[k] === bytes) return acc + simdSumAt(simd!, arenaOffsets[k]! + start, arenaOffsets[k]! + end) * 256;
+    }
+  }
+  if (simdUse === 'on') {
+    const summer = simdSummer();
+    if (summer !== null) return acc + simdSumCopied(summer, bytes, start, end) * 256;
+  }
   if (end - start < WORD_PATH_MIN || !LITTLE_ENDIAN) return sum16(bytes, start, end, acc);
   const words = wordsOf(bytes.buffer);
   const base = bytes.byteOffset;
@@ -145,6 +157,98 @@ export function congruentSum16(bytes: Uint8Array, start: number, end: number, ac
   acc += evenStart ? total * 256 : total;
   for (i = (w << 2) - base; i < end; i++) acc += ((i - start) & 1) === 0 ? bytes[i]! << 8 : bytes[i]!;
   return acc;
+}
+
+/** Ranges at least this long in a chunk buffer of the module memory are summed by the SIMD module. */
+const SIMD_MIN = 128;
+
+/** Bytes copied into the module's memory per call in the 'on' test mode (even: every piece starts at an even distance). */
+const SIMD_COPY_MAX = 1 << 16;
+
+/**
+ * Module memory, fixed (never grown, so views of it stay valid): the copy area (64 KiB), then 32 MiB of
+ * room for chunk buffers (checksumBuffer): the two read-ahead buffers of a capture reader take 2.5 MiB
+ * (decode) or 8.5 MiB (rewrite chunks). Pages never written are never touched.
+ */
+const SIMD_PAGES = 1 + 512;
+
+/** First free byte of the chunk-buffer area of the module memory. */
+let arenaFree = SIMD_COPY_MAX;
+
+/**
+ * The chunk buffers handed out by checksumBuffer and where each starts in the module memory. A range
+ * is summed in place when `bytes` is one of these very objects: an identity test costs nothing, where
+ * asking any view for its `.buffer` costs a runtime call per packet.
+ */
+const arenaViews: Uint8Array[] = [];
+const arenaOffsets: number[] = [];
+
+/** Ranges summed in place by the module so far (tests: which path a range took). */
+let simdSums = 0;
+
+/** Test hook: how many ranges the module has summed in place. */
+export function simdSumCount(): number {
+  return simdSums;
+}
+
+/** The SIMD module, created on first use; null where WebAssembly SIMD or a little-endian host is missing. */
+let simd: SimdSummer | null | undefined;
+
+/** 'auto': SIMD for chunk buffers in the module memory only; 'on': also for other bytes, copied in (tests); 'off': never. */
+let simdUse: 'auto' | 'on' | 'off' = 'auto';
+
+function simdSummer(): SimdSummer | null {
+  if (simd === undefined) simd = LITTLE_ENDIAN ? createSimdSummer(SIMD_PAGES) : null;
+  return simd;
+}
+
+/**
+ * Test hook: sum every range with the SIMD module ('on': bytes outside the module memory are copied
+ * in), only chunk buffers in the module memory ('auto', the default), or none ('off': also makes
+ * checksumBuffer return plain arrays). Returns whether the module is available.
+ */
+export function setSimdChecksum(use: 'auto' | 'on' | 'off'): boolean {
+  simdUse = use;
+  return simdSummer() !== null;
+}
+
+/**
+ * A zeroed buffer of `length` bytes for data that will be checksummed in large amounts (the capture
+ * reader's chunks of a large input): inside the SIMD module's memory while room is left, where
+ * congruentSum16 sums ranges of this very object in place; a plain Uint8Array otherwise. The room is
+ * never given back.
+ */
+export function checksumBuffer(length: number): Uint8Array {
+  const summer = simdUse === 'off' ? null : simdSummer();
+  if (summer === null || length > summer.memory.length - arenaFree) return new Uint8Array(length);
+  const buffer = summer.memory.subarray(arenaFree, arenaFree + length);
+  arenaViews.push(buffer);
+  arenaOffsets.push(arenaFree);
+  arenaFree += (length + 63) & ~63; // the next one 64-byte aligned
+  return buffer;
+}
+
+/**
+ * A number congruent modulo 0xFFFF to the sum of the little-endian 16-bit words of module memory
+ * [from, to), zero only when that sum is: 256 times it is congruent to sum16 (256 × 256 ≡ 1), as a
+ * little-endian word b0 + 256·b1 is 256 times less than the big-endian 256·b0 + b1.
+ */
+function simdSumAt(summer: SimdSummer, from: number, to: number): number {
+  simdSums++;
+  let total = 0;
+  for (let i = from; i < to; i += SIMD_CALL_MAX) total += summer.sum(i, to - i > SIMD_CALL_MAX ? SIMD_CALL_MAX : to - i);
+  return total;
+}
+
+/** simdSumAt for bytes outside the module memory, copied into its copy area piece by piece. */
+function simdSumCopied(summer: SimdSummer, bytes: Uint8Array, start: number, end: number): number {
+  let total = 0;
+  for (let i = start; i < end; i += SIMD_COPY_MAX) {
+    const n = end - i > SIMD_COPY_MAX ? SIMD_COPY_MAX : end - i;
+    summer.memory.set(bytes.subarray(i, i + n), 0);
+    total += summer.sum(0, n);
+  }
+  return total;
 }
 
 /**
