@@ -5,8 +5,8 @@
  * The module exports its memory and one function `sum(ptr, len) -> i32`, which returns a number
  * congruent modulo 0xFFFF to the sum of the little-endian 16-bit words of memory[ptr, ptr+len)
  * (an odd trailing byte as the low byte of a last word), and zero only when that sum is zero.
- * Bytes must be in the module's memory: copied there, or allocated there to begin with
- * (allocChunk, used for the capture reader's chunk buffers), which is summed in place.
+ * Bytes must be in the module's memory: checksum.ts allocates the capture reader's chunk buffers
+ * there (checksumBuffer) and sums them in place.
  */
 
 /** Bytes per `sum` call at most: 16384 iterations of 64 bytes add < 16384 × 2 × 0xFFFF < 2^32 to a lane. */

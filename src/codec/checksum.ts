@@ -116,7 +116,8 @@ const CONGRUENT_BLOCK = 1 << 20;
  * Long ranges cost one addition per aligned native 32-bit word: a little-endian word
  * b0 + b1·2^8 + b2·2^16 + b3·2^24 is congruent to b0 + 256·b1 + b2 + 256·b3 (2^16 ≡ 1), which is
  * the big-endian words' share of those bytes when b0 sits at an odd distance from `start`, and
- * 256 times less (256·256 ≡ 1) when it sits at an even one.
+ * 256 times less (256·256 ≡ 1) when it sits at an even one. Ranges of SIMD_MIN bytes or more of a
+ * chunk buffer from checksumBuffer (that very object) are summed in place by the SIMD module instead.
  */
 export function congruentSum16(bytes: Uint8Array, start: number, end: number, acc = 0): number {
   if (end - start >= SIMD_MIN && arenaViews.length !== 0 && simdUse !== 'off') {
