@@ -167,11 +167,14 @@ const SIMD_MIN = 128;
 const SIMD_COPY_MAX = 1 << 16;
 
 /**
- * Module memory, fixed (never grown, so views of it stay valid): the copy area (64 KiB), then 32 MiB of
+ * Module memory, fixed (never grown, so views of it stay valid): the copy area (64 KiB), then 14 MiB of
  * room for chunk buffers (checksumBuffer): the two read-ahead buffers of a capture reader take 2.5 MiB
- * (decode) or 8.5 MiB (rewrite chunks). Pages never written are never touched.
+ * (decode) or 8.5 MiB (rewrite chunks); a request that no longer fits gets a plain array. Pages never
+ * written are never touched, but V8 counts the whole memory as external memory: at 32 MiB it pushed the
+ * process past V8's external-memory threshold and cost two scavenges and a ~10 ms mark-compact at start
+ * (node --trace-gc, decode and strip of bench/out/big.pcap); at 14 MiB neither happens.
  */
-const SIMD_PAGES = 1 + 512;
+const SIMD_PAGES = 1 + 224;
 
 /** First free byte of the chunk-buffer area of the module memory. */
 let arenaFree = SIMD_COPY_MAX;
