@@ -11,7 +11,8 @@
  * - 200/8, 201/6, 202/8, 252/20, 250/8, 249/40: the registry rows (201/202/250 carry no client address).
  * - 28/7 with byte 2 == 1 → alibaba-cdn-v4; 28/19 → alibaba-cdn-v6; 28/4 → note 'user-timeout';
  *   other 28 → note 'unknown-length'.
- * - Any 253/254 carrier whose port equals a known ExID gets `exidCollision` and a note.
+ * - Any 253/254 carrier whose port equals a known ExID gets `exidCollision` and a note (the other
+ *   253/254 carriers with a port have the field too, undefined).
  *
  * The walk (backend-module rules): NOP skipped; EOL stops (note 'data-after-eol' when non-zero
  * bytes follow); a missing length byte, a length below 2 or an option overrunning the area stop
@@ -116,8 +117,13 @@ export function classifyTcpOption(
   const c = format.decode(bytes, offset, length)!;
   if (experimental && c.clientPort !== null) {
     const name = KNOWN_EXIDS.get(c.clientPort);
+    // Set on every such carrier, undefined when the port is no ExID (JSON.stringify and the -v lines
+    // leave undefined fields out): a carrier with a collision then has the same hidden class as the
+    // others, where adding the field only to it made a new one and deoptimized the renderers that
+    // had only seen the others (node --trace-deopt, decode of bench/out/big.pcap: 'wrong map' in
+    // writeNetwork, writeOptions, findCarrier, ... at its first collision, packet 71434).
+    c.exidCollision = name;
     if (name !== undefined) {
-      c.exidCollision = name;
       pushNote(notes, 'exid-collision', offset, kind, length, 'warning',
         `${c.format} at byte ${offset} has client port ${c.clientPort} (${hex4(c.clientPort)}), which tcpdump and tshark show as the RFC 6994 ExID of ${name}`, c.clientPort);
     }
