@@ -159,15 +159,21 @@ export async function runDecode(files: readonly string[], options: DecodeOptions
           io.stderr.write(`toa: ${file}: link type ${linkType} (${linkTypeName(linkType)}) is not decoded; its packets are listed with their lengths only\n`);
         }
       };
+      // The link type of the previous packet (warnLinkType has seen it: a repeat needs no call).
+      let lastLinkType = -1;
       // The plain line (also -e, --date) reads each packet in place in the reader's buffer: no view per packet.
       const onLine = (p: BufferedRecord): void => {
         const data = p.buffer;
         const start = p.dataStart;
         const end = start + p.capturedLength;
-        inspector.inspectAt(data, start, end, p.linkType, p.originalLength);
+        const linkType = p.linkType;
+        inspector.inspectAt(data, start, end, linkType, p.originalLength);
         const d = inspector.d;
         if (checksums && d.encapsulation !== ENCAPSULATION.NONE && d.outer !== null) verifyChecksums(data, d.outer, end);
-        warnLinkType(p.linkType);
+        if (linkType !== lastLinkType) {
+          lastLinkType = linkType;
+          warnLinkType(linkType);
+        }
         const iface = interfaces[p.interfaceId];
         text.writeFrame(w, p, data, start, end, inspector, iface !== undefined && iface.unitsPerSecond > 1e6);
         if (w.position >= FLUSH_BYTES) flush();
