@@ -29,6 +29,12 @@ export interface InspectOptions {
   kinds?: KindFilter;
   /** Look for PROXY/SPP headers at the start of payloads. Default true. */
   payload?: boolean;
+  /**
+   * Leave the plain DPVS TOAs out of `carriers` (the TCP options isPlainToaV4Option accepts; only
+   * without `kinds`): for a renderer that reads them from the option bytes (the plain decode line).
+   * Default false.
+   */
+  skipPlainToa?: boolean;
 }
 
 /**
@@ -62,11 +68,14 @@ export class PacketInspector {
   private readonly checksums: boolean;
   private readonly kinds: KindFilter | undefined;
   private readonly payload: boolean;
+  /** True when plain DPVS TOAs are left out of `carriers` (InspectOptions.skipPlainToa, without `kinds`). */
+  readonly plainToaSkipped: boolean;
 
   constructor(options: InspectOptions = {}) {
     this.checksums = options.checksums !== false;
     this.kinds = options.kinds;
     this.payload = options.payload !== false;
+    this.plainToaSkipped = options.skipPlainToa === true && options.kinds === undefined;
   }
 
   /** Dissect `data` and collect its carriers; results are in `d`, `carriers`, `notes` until the next call. */
@@ -106,6 +115,7 @@ export class PacketInspector {
         carriers,
         notes,
         this.kinds,
+        this.plainToaSkipped,
       );
     }
     if (this.payload && d.payloadOffset >= 0 && d.payloadLength > 0 && !d.isLaterFragment) {

@@ -127,7 +127,9 @@ export async function runDecode(files: readonly string[], options: DecodeOptions
   const st =
     styles ??
     (options.json || colorLevelFor(io.stdout) === 0 ? PLAIN_STYLES : stylesFrom((await import('../render/color.js')).chalkFor(io.stdout)));
-  const inspector = new PacketInspector({ checksums, kinds, payload: options.payload !== false });
+  // the plain line (no -v, -x, --json) writes plain DPVS TOAs from their option bytes: no carrier objects for them
+  const lineOnly = !options.json && !options.verbose && options.hex !== true;
+  const inspector = new PacketInspector({ checksums, kinds, payload: options.payload !== false, skipPlainToa: lineOnly });
   const text = new TextRenderer({ link: options.link, date: options.date, styles: st });
   // the renderers a run does not use are not loaded
   const verbose = options.verbose ? new (await import('../render/verbose.js')).VerboseRenderer({ styles: st }) : null;

@@ -16,7 +16,7 @@
  *
  * Hot path: one string per packet built by concatenation; no objects beyond what carriers need.
  */
-import type { Carrier } from '../carriers/index.js';
+import { isPlainToaV4Option, type Carrier } from '../carriers/index.js';
 import type { PacketInspector } from '../analysis/inspect.js';
 import { formatIpv4, formatIpv6 } from '../codec/addr.js';
 import { readU16, readU32 } from '../codec/bytes.js';
@@ -417,7 +417,7 @@ export class TextRenderer {
         w.position = q + 1;
       } else {
         w.position = putWords(v, q, T_OPTIONS);
-        this.writeOptions(w, data, o, o + d.tcpOptionsLength, frameEnd, ins.carriers);
+        this.writeOptions(w, data, o, o + d.tcpOptionsLength, frameEnd, ins.carriers, ins.plainToaSkipped);
         w.byte(93);
       }
     } else {
@@ -433,7 +433,7 @@ export class TextRenderer {
   /** The comma-separated option list (carriers decoded in place) as a string. */
   optionsText(data: Uint8Array, start: number, end: number, carriers: readonly Carrier[]): string {
     this.scratch.position = 0;
-    this.writeOptions(this.scratch, data, start, end, data.length, carriers);
+    this.writeOptions(this.scratch, data, start, end, data.length, carriers, false);
     return this.scratch.takeFrom(0);
   }
 
@@ -442,9 +442,12 @@ export class TextRenderer {
    * walk stops after EOL or at a length below 2 / an overrun, which adds `[bad opt]`); nothing at or
    * after `limit` (the end of the frame) is read. Written
    * inline: with TcpOptionCursor, optionsText on SYN and NOP/TS/SACK option lists took 1.12-1.13x
-   * as long (median of 25 paired runs, two processes, 2026-12-07).
+   * as long (median of 25 paired runs, two processes, 2026-12-07). `plainToa`: the inspector left the
+   * plain DPVS TOAs out of `carriers` (PacketInspector.plainToaSkipped): they are written from their bytes.
    */
-  private writeOptions(w: ByteWriter, data: Uint8Array, start: number, end: number, limit: number, carriers: readonly Carrier[]): void {
+  private writeOptions(
+    w: ByteWriter, data: Uint8Array, start: number, end: number, limit: number, carriers: readonly Carrier[], plainToa: boolean,
+  ): void {
     if (!(end <= limit)) end = limit;
     if (!(start >= 0)) start = 0;
     if (end - start === NOP_NOP_TS_LENGTH && carriers.length === 0 && readI32(data, start) === NOP_NOP_TS) {
@@ -480,6 +483,9 @@ export class TextRenderer {
       } else if (c !== null) {
         w.position = q;
         w.text(this.styles.carrier(carrierText(c)));
+      } else if (plainToa && length === 8 && isPlainToaV4Option(data, at)) {
+        w.position = q;
+        this.writePlainToa(w, data, at);
       } else if (kind === TCP_OPTION.NOP) {
         w.position = putWords(v, q, T_NOP);
       } else if (kind === TCP_OPTION.TIMESTAMP && length === TCP_OPTION_LENGTH.TIMESTAMP) {
@@ -501,6 +507,18 @@ export class TextRenderer {
       if (kind === TCP_OPTION.EOL) break;
     }
     if (bad) w.text(at === start ? '[bad opt]' : ',[bad opt]');
+  }
+
+  /** `toa A.B.C.D:PORT` of the plain DPVS TOA at data[at] (isPlainToaV4Option), as carrierText writes its carrier. */
+  private writePlainToa(w: ByteWriter, data: Uint8Array, at: number): void {
+    if (this.styles === PLAIN_STYLES) {
+      const v = w.at(OPTION_ROOM);
+      const q = putIpv4(v, putWords(v, w.position, T_TOA), data, at + 4);
+      v.setUint8(q, 58);
+      w.position = putU32(v, q + 1, readU16(data, at + 2));
+    } else {
+      w.text(this.styles.carrier('toa ' + formatIpv4(data, at + 4) + ':' + readU16(data, at + 2)));
+    }
   }
 
   /** `: proxy-v1 ...` for carriers at the start of the payload. */
