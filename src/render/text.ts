@@ -249,6 +249,22 @@ export class TextRenderer {
       }
       this.writeNetwork(w, data, base, end, d, ins);
       w.text(this.tags(data, base, end, o, ins, true));
+    } else if (
+      d.ipVersion === 4 && d.transportProtocol === IPPROTO.TCP && d.l4Offset >= 0 && d.sourcePort >= 0 && !d.isFragment && d.oppOffset < 0 && ins.carriers.length === 0
+    ) {
+      // writeNetwork's text for IPv4 TCP with no IP-level carrier and no fragment (nearly every packet):
+      // `IP A.B.C.D.PORT > A.B.C.D.PORT: ` in one stretch, then the TCP fields
+      const v = w.at(ENDPOINTS_ROOM + 8);
+      let q = putWords(v, w.position, T_IP);
+      q = putIpv4(v, q, data, d.ipSourceOffset);
+      v.setUint8(q++, 46);
+      q = putU32(v, q, d.sourcePort);
+      q = putWords(v, q, T_ARROW);
+      q = putIpv4(v, q, data, d.ipDestinationOffset);
+      v.setUint8(q++, 46);
+      q = putU32(v, q, d.destinationPort);
+      w.position = putWords(v, q, T_COLON);
+      this.writeTcp(w, data, end, d, ins);
     } else {
       this.writeNetwork(w, data, base, end, d, ins);
     }
