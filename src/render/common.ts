@@ -123,12 +123,6 @@ export class TimestampFormatter {
     return this.lastPrefix + (nanoseconds ? padDigits(nanos, 9) : padDigits(Math.floor(nanos / 1000), 6));
   }
 
-  /** `[date ]HH:MM:SS.` of `seconds` as words (made when the second changes); the fraction follows it. */
-  prefix(seconds: number): AsciiWords {
-    if (seconds !== this.lastSeconds) this.second(seconds);
-    return this.prefixWords;
-  }
-
   /** Append the timestamp to `w` (no string per packet when the second repeats). */
   write(w: ByteWriter, seconds: number, nanos: number, nanoseconds: boolean): void {
     if (seconds !== this.lastSeconds) this.second(seconds);

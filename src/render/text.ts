@@ -28,7 +28,7 @@ import { ETHERNET, ETHERTYPE, SLL, isSupportedLinkType, sllPacketTypeName } from
 import { LINKTYPE } from '../codec/linktype.js';
 import { TCP_FLAG, TCP_OPTION } from '../codec/tcp.js';
 import { TCP_OPTION_LENGTH, TFO_EXPERIMENT_ID, tcpOptionName } from '../codec/tcp-options.js';
-import { AsciiWords, ByteWriter, paddedRoom, putIpv4, putPadded, putU32, putWords } from './writer.js';
+import { AsciiWords, ByteWriter, putIpv4, putU32, putWords } from './writer.js';
 import {
   PLAIN_STYLES,
   type Styles,
@@ -230,14 +230,8 @@ export class TextRenderer {
    */
   writeFrame(w: ByteWriter, p: PacketRecord, data: Uint8Array, base: number, end: number, ins: PacketInspector, nanoseconds: boolean): void {
     const d = ins.d;
-    // TimestampFormatter.write and the space after it, in one stretch without the call
-    const prefix = this.times.prefix(p.timestampSeconds);
-    const nanos = p.timestampNanos;
-    const tv = w.at(prefix.room + paddedRoom(9) + 1);
-    let tq = putWords(tv, w.position, prefix);
-    tq = nanoseconds ? putPadded(tv, tq, nanos, 9) : putPadded(tv, tq, Math.floor(nanos / 1000), 6);
-    tv.setUint8(tq, 32);
-    w.position = tq + 1;
+    this.times.write(w, p.timestampSeconds, p.timestampNanos, nanoseconds);
+    w.byte(32);
     if (!isSupportedLinkType(p.linkType)) {
       w.text('unknown link type ' + p.linkType + ', ' + p.capturedLength + ' bytes' + (p.originalLength !== p.capturedLength ? ' (' + p.originalLength + ' on the wire)' : '') + '\n');
       return;
