@@ -10,7 +10,7 @@
 import { Dissection, dissectAt, verifyChecksums } from '../codec/dissect.js';
 import { IPV6_EXT } from '../codec/ipv6.js';
 import { IPPROTO } from '../codec/ipproto.js';
-import { TCP_FLAG } from '../codec/tcp.js';
+import { TCP_FLAG, TCP_OPTION } from '../codec/tcp.js';
 import {
   decodeOpp,
   scanIpv4Options,
@@ -29,20 +29,53 @@ export interface InspectOptions {
   kinds?: KindFilter;
   /** Look for PROXY/SPP headers at the start of payloads. Default true. */
   payload?: boolean;
+  /**
+   * Leave the plain DPVS TOAs out of `carriers` (the TCP options isPlainToaV4Option accepts; only
+   * without `kinds`): for a renderer that reads them from the option bytes (the plain decode line).
+   * Default false.
+   */
+  skipPlainToa?: boolean;
+}
+
+/**
+ * An empty array whose elements kind already holds objects. An empty literal starts with small
+ * integers and changes its hidden class at the first push: the code optimized before the first
+ * carrier (or note) of a run then deoptimized at every `carriers.length` / `notes.length` ('wrong
+ * map' in writeOptions, tags and inspectAt in `node --trace-deopt`, decode of bench/out/big.pcap).
+ */
+function objectArray<T>(): T[] {
+  const a = [null] as unknown as T[];
+  a.length = 0;
+  return a;
+}
+
+/** NOP, NOP, then a timestamp option (kind 8, length 10), as one big-endian int32. */
+const NOP_NOP_TIMESTAMP = (TCP_OPTION.NOP << 24) | (TCP_OPTION.NOP << 16) | (TCP_OPTION.TIMESTAMP << 8) | 10;
+
+/**
+ * True when the options area [at, at + length) is exactly NOP, NOP, timestamp: the options of nearly
+ * every Linux data segment, in which scanTcpOptions finds no carrier and no note (kinds 1 and 8 are
+ * not carrier kinds of the registry), so the walk is skipped. Not with --kinds: a pair may name kind 8.
+ */
+function isNopNopTimestamp(data: Uint8Array, at: number, length: number): boolean {
+  return length === 12 && ((data[at]! << 24) | (data[at + 1]! << 16) | (data[at + 2]! << 8) | data[at + 3]!) === NOP_NOP_TIMESTAMP;
 }
 
 export class PacketInspector {
   readonly d = new Dissection();
-  readonly carriers: Carrier[] = [];
-  readonly notes: CarrierNote[] = [];
+  readonly carriers: Carrier[] = objectArray<Carrier>();
+  readonly notes: CarrierNote[] = objectArray<CarrierNote>();
   private readonly checksums: boolean;
   private readonly kinds: KindFilter | undefined;
   private readonly payload: boolean;
+  /** True when plain DPVS TOAs are left out of `carriers` (InspectOptions.skipPlainToa, without `kinds`). */
+  readonly plainToaSkipped: boolean;
 
   constructor(options: InspectOptions = {}) {
     this.checksums = options.checksums !== false;
     this.kinds = options.kinds;
     this.payload = options.payload !== false;
+    this.plainToaSkipped = options.skipPlainToa === true && options.kinds === undefined;
   }
 
   /** Dissect `data` and collect its carriers; results are in `d`, `carriers`, `notes` until the next call. */
@@ -73,7 +106,7 @@ export class PacketInspector {
       }
     }
     if (d.oppOffset >= 0) decodeOpp(data, d.oppOffset, d.oppOffset + d.oppLength, carriers, notes);
-    if (d.tcpOptionsOffset >= 0) {
+    if (d.tcpOptionsOffset >= 0 && !(this.kinds === undefined && isNopNopTimestamp(data, d.tcpOptionsOffset, d.tcpOptionsLength))) {
       scanTcpOptions(
         data,
         d.tcpOptionsOffset,
@@ -82,6 +115,7 @@ export class PacketInspector {
         carriers,
         notes,
         this.kinds,
+        this.plainToaSkipped,
       );
     }
     if (this.payload && d.payloadOffset >= 0 && d.payloadLength > 0 && !d.isLaterFragment) {

@@ -5,7 +5,7 @@ export {
   PORT_ADDRESS, TOA_EXTRA, TENCENT_VPC_ID, VIP_OPTION, VTOA_VPC, VTOA_VPC6, CDN_TOA, RFC6994, TTGW_IPV4, TTGW_IPV6, TTGW_V2_IPV4, TTGW_V2_IPV6, OPP, DEST_OPTS,
   type CarrierFormat, type FormatDescription,
 } from './registry.js';
-export { scanTcpOptions, classifyTcpOption, tcpOptionFormat, encodeTcpCarrier, writeTcpCarrier, TCP_CARRIER, type TcpEncodeOptions, type PortAddressTcpFormat } from './tcp-option.js';
+export { scanTcpOptions, classifyTcpOption, tcpOptionFormat, isPlainToaV4Option, encodeTcpCarrier, writeTcpCarrier, TCP_CARRIER, type TcpEncodeOptions, type PortAddressTcpFormat } from './tcp-option.js';
 export { parseKindSpec, filterFormat, describeKindFilter, CUSTOM_FORMATS, type KindFilter } from './kinds.js';
 export { scanIpv4Options, encodeIpv4OptionCarrier, writeIpv4OptionCarrier } from './ip-option.js';
 export { scanIpv6DestOpts, encodeIpv6DestOptCarrier } from './ipv6-dstopt.js';

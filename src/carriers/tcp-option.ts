@@ -11,7 +11,8 @@
  * - 200/8, 201/6, 202/8, 252/20, 250/8, 249/40: the registry rows (201/202/250 carry no client address).
  * - 28/7 with byte 2 == 1 → alibaba-cdn-v4; 28/19 → alibaba-cdn-v6; 28/4 → note 'user-timeout';
  *   other 28 → note 'unknown-length'.
- * - Any 253/254 carrier whose port equals a known ExID gets `exidCollision` and a note.
+ * - Any 253/254 carrier whose port equals a known ExID gets `exidCollision` and a note (the other
+ *   253/254 carriers with a port have the field too, undefined).
  *
  * The walk (backend-module rules): NOP skipped; EOL stops (note 'data-after-eol' when non-zero
  * bytes follow); a missing length byte, a length below 2 or an option overrunning the area stop
@@ -23,7 +24,7 @@ import { MalformedError } from '../codec/errors.js';
 import { TCP_OPTION } from '../codec/tcp.js';
 import { filterFormat, CUSTOM_FORMATS, type KindFilter } from './kinds.js';
 import { addressField, integerField } from './fields.js';
-import { isCarrierKind, KNOWN_EXIDS, lookupFormat, requireFormat, RFC6994, writePortAddress, type CarrierFormat } from './registry.js';
+import { FORMATS, isCarrierKind, KNOWN_EXIDS, lookupFormat, requireFormat, RFC6994, writePortAddress, type CarrierFormat } from './registry.js';
 import type { Carrier, CarrierFields, CarrierNote } from './types.js';
 
 /** Kind/length constants of the TCP carriers this file reasons about. */
@@ -66,6 +67,29 @@ const enum NoCarrier {
 }
 
 let noCarrier: NoCarrier = NoCarrier.Uninteresting;
+
+/** Per 16-bit value: 1 for the ExIDs of KNOWN_EXIDS (a table load instead of a Map look-up per option). */
+const KNOWN_EXID_FLAGS = new Uint8Array(0x10000);
+for (const id of KNOWN_EXIDS.keys()) KNOWN_EXID_FLAGS[id] = 1;
+
+/**
+ * True when the registry reads every kind-254 length-8 option as toa-v4 and nothing else (one row, no
+ * `accepts` predicate, decoded as "kind, len, port, address"): what isPlainToaV4Option relies on.
+ */
+const TOA_V4_ONLY_254_8 = ((): boolean => {
+  const rows = FORMATS.filter((f) => f.carrier === 'tcp-option' && f.kind === TCP_CARRIER.EXPERIMENT_2 && f.lengths.includes(8) && !f.lookalike);
+  return rows.length === 1 && rows[0]!.format === 'toa-v4' && rows[0]!.accepts === undefined && INTERESTING_KINDS[TCP_CARRIER.EXPERIMENT_2] === 1;
+})();
+
+/**
+ * True when the well-formed option at `offset` is one that scanTcpOptions without --kinds reads as a
+ * toa-v4 carrier with no note: kind 254, length 8, and a port (bytes 2-3, where RFC 6994 puts the
+ * ExID) that is no known ExID, which also rules out Host ID and TCP Fast Open. Its carrier text is
+ * `toa A.B.C.D:PORT` (address bytes 4-7, port bytes 2-3). Allocates nothing.
+ */
+export function isPlainToaV4Option(bytes: Uint8Array, offset: number): boolean {
+  return bytes[offset] === TCP_CARRIER.EXPERIMENT_2 && bytes[offset + 1] === 8 && KNOWN_EXID_FLAGS[readU16(bytes, offset + RFC6994.EXID)] === 0 && TOA_V4_ONLY_254_8;
+}
 
 /**
  * The format classifyTcpOption decodes the well-formed option at `offset` with (bounds already
@@ -116,8 +140,13 @@ export function classifyTcpOption(
   const c = format.decode(bytes, offset, length)!;
   if (experimental && c.clientPort !== null) {
     const name = KNOWN_EXIDS.get(c.clientPort);
+    // Set on every such carrier, undefined when the port is no ExID (JSON.stringify and the -v lines
+    // leave undefined fields out): a carrier with a collision then has the same hidden class as the
+    // others, where adding the field only to it made a new one and deoptimized the renderers that
+    // had only seen the others (node --trace-deopt, decode of bench/out/big.pcap: 'wrong map' in
+    // writeNetwork, writeOptions, findCarrier, ... at its first collision, packet 71434).
+    c.exidCollision = name;
     if (name !== undefined) {
-      c.exidCollision = name;
       pushNote(notes, 'exid-collision', offset, kind, length, 'warning',
         `${c.format} at byte ${offset} has client port ${c.clientPort} (${hex4(c.clientPort)}), which tcpdump and tshark show as the RFC 6994 ExID of ${name}`, c.clientPort);
     }
@@ -163,10 +192,12 @@ function isCarrierLength(length: number): boolean {
  * Walk the TCP options area [start, end) of `bytes` and push every client-address carrier into
  * `out` (and look-alikes/damage into `notes`). `isSyn`: the segment has SYN set (TFO rule).
  * `kinds` replaces the registry's kind/length pairs (see parseKindSpec). Returns the count pushed.
- * Never throws; offsets are absolute in `bytes`.
+ * `skipPlainToa` (only without `kinds`): push nothing for the options isPlainToaV4Option accepts (a
+ * caller that reads those from the bytes itself; they are not counted). Never throws; offsets are
+ * absolute in `bytes`.
  */
 export function scanTcpOptions(
-  bytes: Uint8Array, start: number, end: number, isSyn: boolean, out: Carrier[], notes?: CarrierNote[], kinds?: KindFilter,
+  bytes: Uint8Array, start: number, end: number, isSyn: boolean, out: Carrier[], notes?: CarrierNote[], kinds?: KindFilter, skipPlainToa = false,
 ): number {
   if (end > bytes.length) end = bytes.length;
   if (start < 0) start = 0;
@@ -201,7 +232,7 @@ export function scanTcpOptions(
       break;
     }
     // MSS, SACK, timestamps, ...: what classifyTcpOption would pass over without a carrier or a note
-    if (kinds === undefined && INTERESTING_KINDS[kind] === 0) {
+    if (kinds === undefined && (INTERESTING_KINDS[kind] === 0 || (skipPlainToa && isPlainToaV4Option(bytes, i)))) {
       i += length;
       continue;
     }

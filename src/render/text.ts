@@ -16,7 +16,7 @@
  *
  * Hot path: one string per packet built by concatenation; no objects beyond what carriers need.
  */
-import type { Carrier } from '../carriers/index.js';
+import { isPlainToaV4Option, type Carrier } from '../carriers/index.js';
 import type { PacketInspector } from '../analysis/inspect.js';
 import { formatIpv4, formatIpv6 } from '../codec/addr.js';
 import { readU16, readU32 } from '../codec/bytes.js';
@@ -87,6 +87,7 @@ const T_MSS = new AsciiWords('mss ');
 const T_NOP = new AsciiWords('nop');
 const T_TOA = new AsciiWords('toa ');
 const T_NOP_NOP_TS_VAL = new AsciiWords('nop,nop,TS val ');
+const T_OPTIONS_NOP_NOP_TS_VAL = new AsciiWords(', options [nop,nop,TS val ');
 /** NOP, NOP, timestamp kind and length: the first 4 option bytes of a Linux data segment, as an int32. */
 const NOP_NOP_TS = (TCP_OPTION.NOP << 24) | (TCP_OPTION.NOP << 16) | (TCP_OPTION.TIMESTAMP << 8) | TCP_OPTION_LENGTH.TIMESTAMP;
 const NOP_NOP_TS_LENGTH = 2 + TCP_OPTION_LENGTH.TIMESTAMP;
@@ -168,7 +169,11 @@ export function tcpOptionText(data: Uint8Array, offset: number, length: number):
   }
 }
 
-/** Room (ByteWriter.at) for the fixed TCP fields: `Flags [..]`, seq a:b, ack, win, urg. */
+/**
+ * Room (ByteWriter.at) for the fixed TCP fields: `Flags [..]`, seq a:b, ack, win, urg (at most 81
+ * bytes), then `, options [nop,nop,TS val A ecr B]` (at most 52), and what the last word written may
+ * cover past the end.
+ */
 const TCP_FIXED_ROOM = 176;
 /** Room for `, length N`. */
 const TCP_LENGTH_ROOM = 32;
@@ -244,11 +249,29 @@ export class TextRenderer {
       }
       this.writeNetwork(w, data, base, end, d, ins);
       w.text(this.tags(data, base, end, o, ins, true));
+    } else if (
+      d.ipVersion === 4 && d.transportProtocol === IPPROTO.TCP && d.l4Offset >= 0 && d.sourcePort >= 0 && !d.isFragment && d.oppOffset < 0 && ins.carriers.length === 0
+    ) {
+      // writeNetwork's text for IPv4 TCP with no IP-level carrier and no fragment (nearly every packet):
+      // `IP A.B.C.D.PORT > A.B.C.D.PORT: ` in one stretch, then the TCP fields
+      const v = w.at(ENDPOINTS_ROOM + 8);
+      let q = putWords(v, w.position, T_IP);
+      q = putIpv4(v, q, data, d.ipSourceOffset);
+      v.setUint8(q++, 46);
+      q = putU32(v, q, d.sourcePort);
+      q = putWords(v, q, T_ARROW);
+      q = putIpv4(v, q, data, d.ipDestinationOffset);
+      v.setUint8(q++, 46);
+      q = putU32(v, q, d.destinationPort);
+      w.position = putWords(v, q, T_COLON);
+      this.writeTcp(w, data, end, d, ins);
     } else {
       this.writeNetwork(w, data, base, end, d, ins);
     }
-    const tags = this.tags(data, base, end, d, ins, false);
-    if (tags.length !== 0) w.text(tags);
+    if (hasTags(d, ins)) {
+      const tags = this.tags(data, base, end, d, ins, false);
+      if (tags.length !== 0) w.text(tags);
+    }
     w.byte(10);
   }
 
@@ -398,10 +421,21 @@ export class TextRenderer {
       q = putWords(v, q, T_URG);
       q = putU32(v, q, d.urgentPointer);
     }
-    if (d.tcpOptionsOffset >= 0) {
-      w.position = putWords(v, q, T_OPTIONS);
-      this.writeOptions(w, data, d.tcpOptionsOffset, d.tcpOptionsOffset + d.tcpOptionsLength, frameEnd, ins.carriers);
-      w.byte(93);
+    const o = d.tcpOptionsOffset;
+    if (o >= 0) {
+      if (d.tcpOptionsLength === NOP_NOP_TS_LENGTH && o + NOP_NOP_TS_LENGTH <= frameEnd && ins.carriers.length === 0 && readI32(data, o) === NOP_NOP_TS) {
+        // writeOptions' first case (nearly every data segment) in the same stretch, without the call
+        q = putWords(v, q, T_OPTIONS_NOP_NOP_TS_VAL);
+        q = putU32(v, q, readI32(data, o + 4));
+        q = putWords(v, q, T_ECR);
+        q = putU32(v, q, readI32(data, o + 8));
+        v.setUint8(q, 93);
+        w.position = q + 1;
+      } else {
+        w.position = putWords(v, q, T_OPTIONS);
+        this.writeOptions(w, data, o, o + d.tcpOptionsLength, frameEnd, ins.carriers, ins.plainToaSkipped);
+        w.byte(93);
+      }
     } else {
       w.position = q;
     }
@@ -415,7 +449,7 @@ export class TextRenderer {
   /** The comma-separated option list (carriers decoded in place) as a string. */
   optionsText(data: Uint8Array, start: number, end: number, carriers: readonly Carrier[]): string {
     this.scratch.position = 0;
-    this.writeOptions(this.scratch, data, start, end, data.length, carriers);
+    this.writeOptions(this.scratch, data, start, end, data.length, carriers, false);
     return this.scratch.takeFrom(0);
   }
 
@@ -424,9 +458,12 @@ export class TextRenderer {
    * walk stops after EOL or at a length below 2 / an overrun, which adds `[bad opt]`); nothing at or
    * after `limit` (the end of the frame) is read. Written
    * inline: with TcpOptionCursor, optionsText on SYN and NOP/TS/SACK option lists took 1.12-1.13x
-   * as long (median of 25 paired runs, two processes, 2026-12-07).
+   * as long (median of 25 paired runs, two processes, 2026-12-07). `plainToa`: the inspector left the
+   * plain DPVS TOAs out of `carriers` (PacketInspector.plainToaSkipped): they are written from their bytes.
    */
-  private writeOptions(w: ByteWriter, data: Uint8Array, start: number, end: number, limit: number, carriers: readonly Carrier[]): void {
+  private writeOptions(
+    w: ByteWriter, data: Uint8Array, start: number, end: number, limit: number, carriers: readonly Carrier[], plainToa: boolean,
+  ): void {
     if (!(end <= limit)) end = limit;
     if (!(start >= 0)) start = 0;
     if (end - start === NOP_NOP_TS_LENGTH && carriers.length === 0 && readI32(data, start) === NOP_NOP_TS) {
@@ -462,6 +499,9 @@ export class TextRenderer {
       } else if (c !== null) {
         w.position = q;
         w.text(this.styles.carrier(carrierText(c)));
+      } else if (plainToa && length === 8 && isPlainToaV4Option(data, at)) {
+        w.position = q;
+        this.writePlainToa(w, data, at);
       } else if (kind === TCP_OPTION.NOP) {
         w.position = putWords(v, q, T_NOP);
       } else if (kind === TCP_OPTION.TIMESTAMP && length === TCP_OPTION_LENGTH.TIMESTAMP) {
@@ -483,6 +523,18 @@ export class TextRenderer {
       if (kind === TCP_OPTION.EOL) break;
     }
     if (bad) w.text(at === start ? '[bad opt]' : ',[bad opt]');
+  }
+
+  /** `toa A.B.C.D:PORT` of the plain DPVS TOA at data[at] (isPlainToaV4Option), as carrierText writes its carrier. */
+  private writePlainToa(w: ByteWriter, data: Uint8Array, at: number): void {
+    if (this.styles === PLAIN_STYLES) {
+      const v = w.at(OPTION_ROOM);
+      const q = putIpv4(v, putWords(v, w.position, T_TOA), data, at + 4);
+      v.setUint8(q, 58);
+      w.position = putU32(v, q + 1, readU16(data, at + 2));
+    } else {
+      w.text(this.styles.carrier('toa ' + formatIpv4(data, at + 4) + ':' + readU16(data, at + 2)));
+    }
   }
 
   /** `: proxy-v1 ...` for carriers at the start of the payload. */
@@ -545,6 +597,16 @@ export class TextRenderer {
     }
     return s;
   }
+}
+
+/**
+ * False when `tags` (not `outer`) would return '': no bad checksum, truncation, warning or note (nearly
+ * every packet; the call is skipped then).
+ */
+function hasTags(d: Dissection, ins: PacketInspector): boolean {
+  return (
+    d.ipChecksum === 'bad' || d.l4Checksum === 'bad' || d.truncated || d.warningCount !== 0 || d.warningsDropped > 0 || ins.notes.length !== 0
+  );
 }
 
 function isTruncationWarning(code: number): boolean {

@@ -56,21 +56,25 @@ export function putU32(v: DataView, p: number, x: number): number {
     v.setUint32(p, LEFT4[n]!, true);
     return p + DIGITS4[n]!;
   }
-  if (n < 100000000) {
-    const high = (n / 10000) >>> 0;
-    v.setUint32(p, LEFT4[high]!, true);
-    p += DIGITS4[high]!;
-    v.setUint32(p, PADDED4[n - high * 10000]!, true);
-    return p + 4;
+  // 5 to 10 digits: the leading 1-4 (high), then 4 (middle, only from 9 digits on) and 4 (low), zero-padded.
+  // Written with three stores at most, so that the function stays small enough for V8 to inline it at
+  // more of its call sites (a line calls it about 9 times).
+  let high = (n / 10000) >>> 0;
+  const low = n - high * 10000;
+  let q = p;
+  if (high >= 10000) {
+    const top = (high / 10000) >>> 0;
+    v.setUint32(q, LEFT4[top]!, true);
+    q += DIGITS4[top]!;
+    high -= top * 10000;
+    v.setUint32(q, PADDED4[high]!, true);
+    q += 4;
+  } else {
+    v.setUint32(q, LEFT4[high]!, true);
+    q += DIGITS4[high]!;
   }
-  const high = (n / 100000000) >>> 0;
-  const low = n - high * 100000000;
-  const middle = (low / 10000) >>> 0;
-  v.setUint32(p, LEFT4[high]!, true);
-  p += DIGITS4[high]!;
-  v.setUint32(p, PADDED4[middle]!, true);
-  v.setUint32(p + 4, PADDED4[low - middle * 10000]!, true);
-  return p + 8;
+  v.setUint32(q, PADDED4[low]!, true);
+  return q + 4;
 }
 
 /** Room putPadded needs after `p` for `width` digits. */

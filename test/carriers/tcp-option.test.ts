@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../src/codec/bytes.js';
 import { CliError } from '../../src/codec/errors.js';
-import { describeKindFilter, parseKindSpec, scanTcpOptions, type Carrier, type CarrierNote, type KindFilter } from '../../src/carriers/index.js';
+import { describeKindFilter, isPlainToaV4Option, parseKindSpec, scanTcpOptions, type Carrier, type CarrierNote, type KindFilter } from '../../src/carriers/index.js';
 
 function scan(hex: string, isSyn = false, kinds?: KindFilter) {
   const b = fromHex(hex);
@@ -190,5 +190,50 @@ describe('--kinds', () => {
     expect(out).toEqual([]);
     expect(notes).toMatchObject([{ code: 'tcp-fast-open' }]);
     expect(scan('fd080348' + IP4, false, parseKindSpec('253:8')).notes).toMatchObject([{ code: 'host-id' }]);
+  });
+});
+
+describe('skipPlainToa: the plain DPVS TOAs a caller reads from the bytes itself', () => {
+  it('leaves out exactly the 254/8 options read as a toa-v4 carrier with no note, for every port', () => {
+    const b = fromHex('fe080000' + IP4 + '0101080a0000000100000002');
+    let plain = 0;
+    const wrong: string[] = [];
+    for (let port = 0; port < 0x10000; port++) {
+      b[2] = port >>> 8;
+      b[3] = port & 0xff;
+      for (const isSyn of [false, true]) {
+        const out: Carrier[] = [];
+        const notes: CarrierNote[] = [];
+        scanTcpOptions(b, 0, b.length, isSyn, out, notes);
+        const skippedOut: Carrier[] = [];
+        const skippedNotes: CarrierNote[] = [];
+        const n = scanTcpOptions(b, 0, b.length, isSyn, skippedOut, skippedNotes, undefined, true);
+        if (n !== skippedOut.length) wrong.push(`port ${port}: count ${n}`);
+        if (isPlainToaV4Option(b, 0)) {
+          if (!isSyn) plain++;
+          // what the caller writes instead: `toa 192.0.2.1:PORT`
+          const c = out[0];
+          if (out.length !== 1 || notes.length !== 0 || c!.format !== 'toa-v4' || c!.clientPort !== port || c!.clientAddress !== '192.0.2.1') wrong.push(`port ${port}: not a plain toa-v4`);
+          if (skippedOut.length + skippedNotes.length !== 0) wrong.push(`port ${port}: not skipped`);
+        } else if (JSON.stringify([skippedOut, skippedNotes]) !== JSON.stringify([out, notes])) {
+          wrong.push(`port ${port}: skipPlainToa changed the result`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    // every port but the 14 known ExIDs (Host ID and TCP Fast Open among them)
+    expect(plain).toBe(0x10000 - 14);
+  });
+  it('only kind 254 length 8 qualifies, and never under --kinds', () => {
+    expect(isPlainToaV4Option(fromHex('fe089c40' + IP4), 0)).toBe(true);
+    expect(isPlainToaV4Option(fromHex('fd089c40' + IP4), 0)).toBe(false);
+    expect(isPlainToaV4Option(fromHex('c8089c40' + IP4), 0)).toBe(false);
+    expect(isPlainToaV4Option(fromHex('fe149c40' + IP6), 0)).toBe(false);
+    const hex = 'fe089c40' + IP4;
+    expect(scan(hex, false, parseKindSpec('254:8')).out).toHaveLength(1);
+    const b = fromHex(hex);
+    const out: Carrier[] = [];
+    scanTcpOptions(b, 0, b.length, false, out, [], parseKindSpec('254:8'), true);
+    expect(out).toMatchObject([{ format: 'toa-v4', clientPort: 40000 }]);
   });
 });

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildPacket } from '../../src/codec/build.js';
-import { buildPcapng } from '../helpers/capture-builder.js';
+import { buildPcap, buildPcapng } from '../helpers/capture-builder.js';
 import { runToa, tcpFrames, tempDir, writePcap } from './decode-helpers.js';
 
 describe('toa decode (in-process)', () => {
@@ -120,5 +120,36 @@ describe('toa decode (in-process)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Examples:');
     expect(r.stdout).toContain('toa decode --json');
+  });
+});
+
+describe('toa decode: the plain line of a large TOA capture', () => {
+  it('equals the summary line of each -v block (plain TOAs written from their bytes, the priming run after packet 500)', async () => {
+    const ts = { kind: 8, data: [0, 0, 0, 5, 0, 0, 0, 6] };
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < 1200; i++) {
+      // every third packet a TOA; every ninth TOA port a known RFC 6994 ExID (carrier + exid-collision note)
+      const port = i % 27 === 0 ? 0xf989 : i % 27 === 9 ? 0x0348 : (i * 2654435761) % 65536;
+      const toa = { kind: 254, data: [port >>> 8, port & 0xff, 198, 51, 100, i & 0xff] };
+      const options = i % 3 === 0 ? [toa, { kind: 1 }, { kind: 1 }, ts] : i % 3 === 1 ? [{ kind: 1 }, { kind: 1 }, ts] : [ts, toa];
+      frames.push(
+        buildPacket({
+          ip: { version: 4, source: '10.0.0.1', destination: '10.0.0.2', identification: i },
+          transport: { type: 'tcp', sourcePort: 40000, destinationPort: 80, sequenceNumber: i, acknowledgmentNumber: 7, flags: i % 100 === 0 ? 'S' : '.', windowSize: 502, options },
+        }),
+      );
+    }
+    // seconds 0 (the priming frame's) for the first 600 packets, then others
+    const file = join(tempDir(), 'toa-1200.pcap');
+    writeFileSync(file, buildPcap({ linkType: 1, packets: frames.map((data, i) => ({ seconds: i < 600 ? 0 : 1700000000 + i, fraction: i, data })) }));
+    const plain = await runToa(['decode', file]);
+    const verbose = await runToa(['decode', '-v', file]);
+    const summaries = verbose.stdout.split('\n').filter((l) => /^\d\d:\d\d:\d\d\.\d{6} /.test(l));
+    expect(summaries).toHaveLength(1200);
+    expect(plain.stdout).toBe(summaries.join('\n') + '\n');
+    expect(plain.stdout).toContain('options [toa 198.51.100.27:63881,nop,nop,TS val 5 ecr 6], length 0 [exid-collision at byte 54]');
+    for (const n of [499, 500, 501]) {
+      expect((await runToa(['decode', '-c', String(n), file])).stdout).toBe(summaries.slice(0, n).join('\n') + '\n');
+    }
   });
 });

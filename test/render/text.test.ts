@@ -4,12 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PacketInspector } from '../../src/analysis/inspect.js';
-import { encodeCarrier, encodeProxyV2 } from '../../src/carriers/index.js';
+import { encodeCarrier, encodeProxyV2, parseKindSpec } from '../../src/carriers/index.js';
 import { buildPacket, oppShim, vxlanPayload } from '../../src/codec/build.js';
 import { readU16 } from '../../src/codec/bytes.js';
 import type { PacketRecord } from '../../src/codec/capture-types.js';
 import { ENCAPSULATION, verifyChecksums } from '../../src/codec/dissect.js';
 import { LINKTYPE } from '../../src/codec/linktype.js';
+import type { Styles } from '../../src/render/common.js';
 import { TextRenderer } from '../../src/render/text.js';
 import { ByteWriter } from '../../src/render/writer.js';
 import { IP4, IP6, ascii, built, inspectRecord, record } from './packets.js';
@@ -257,5 +258,43 @@ describe('text line: a packet read in place (inspectAt + writeFrame)', () => {
     for (const p of packets) {
       for (const r of [text, withLink]) expect(inPlace(r, p)).toBe(r.line(p, inspectRecord(p), false));
     }
+  });
+});
+
+describe('text line: plain DPVS TOAs written from their bytes (PacketInspector skipPlainToa)', () => {
+  const styled: Styles = { enabled: true, carrier: (t) => '<' + t + '>', warning: (t) => '{' + t + '}', bad: (t) => '!' + t + '!', dim: (t) => t };
+  const toa = (port: number, address = [198, 51, 100, 7]) => ({ kind: 254, data: [port >>> 8, port & 0xff, ...address] });
+  const tcp = { type: 'tcp' as const, sourcePort: 1, destinationPort: 2, acknowledgmentNumber: 1, windowSize: 2 };
+
+  it('gives the line of an inspector that makes the carriers, with and without colour', () => {
+    const lists: Array<Array<{ kind: number; data?: number[] | Uint8Array }>> = [];
+    // ports that are known ExIDs (Host ID, TCP Fast Open, AccECN, ...) keep their carriers and notes
+    for (const port of [0, 1, 172, 840, 0x454e, 0xacc0, 0xe2d4, 0xf989, 0xf98a, 40000, 65535]) {
+      lists.push([toa(port), NOP, NOP, TS], [NOP, NOP, TS, toa(port)], [toa(port)], [NOP, toa(port), NOP, NOP, NOP], [toa(port), toa(port + 1 > 65535 ? 0 : port + 1)]);
+    }
+    lists.push([toa(40000, [0, 0, 0, 0]), opt(toa200), NOP, NOP, TS], [opt(toaV6), toa(40000)], [toa(40000), { kind: 0 }, { kind: 5 }], [{ kind: 254, data: [1, 2, 3, 4] }]);
+    let lines = 0;
+    for (const options of lists) {
+      for (const flags of ['.', 'S', 'P.']) {
+        const p = record(buildPacket({ ip: IP4, transport: { ...tcp, flags, options } }), LINKTYPE.ETHERNET);
+        for (const r of [text, new TextRenderer({ styles: styled })]) {
+          const skipped = inspectRecord(p, { skipPlainToa: true });
+          expect(skipped.plainToaSkipped).toBe(true);
+          expect(r.line(p, skipped, false)).toBe(r.line(p, inspectRecord(p), false));
+          lines++;
+        }
+      }
+    }
+    expect(lines).toBe(lists.length * 6);
+    // the usual DPVS layout leaves no carrier at all
+    const usual = inspectRecord(built({ ip: IP4, transport: { ...tcp, flags: '.', options: [toa(40000), NOP, NOP, TS] } }).p, { skipPlainToa: true });
+    expect(usual.carriers).toHaveLength(0);
+  });
+
+  it('is off under --kinds (the pairs decide what a 254/8 is)', () => {
+    const p = built({ ip: IP4, transport: { ...tcp, flags: '.', options: [toa(40000)] } }).p;
+    const ins = inspectRecord(p, { skipPlainToa: true, kinds: parseKindSpec('200:8') });
+    expect(ins.plainToaSkipped).toBe(false);
+    expect(text.line(p, ins, false)).toBe(T + 'IP 10.0.0.1.1 > 10.0.0.2.2: Flags [.], ack 1, win 2, options [exp-9c40 0xc6336407], length 0\n');
   });
 });
