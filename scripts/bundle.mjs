@@ -44,6 +44,26 @@ function onlyCommand(keep) {
   };
 }
 
+/**
+ * esbuild plugin: commander requires child_process when it loads, for the executable subcommands toa has none of;
+ * loading it costs Node child_process, net, dgram and their bindings at every start. Commander gets an object that
+ * requires it on first use instead.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents:
+        "let loaded;\n" +
+        "module.exports = new Proxy({}, { get: (_, key) => (loaded ??= require('node:child_process'))[key] });\n",
+      loader: 'js',
+    }));
+  },
+};
+
 async function bundle(file, command) {
   const result = await build({
     entryPoints: ['dist/cli.js'],
@@ -53,7 +73,7 @@ async function bundle(file, command) {
     target: 'node20',
     write: false,
     metafile: true,
-    plugins: command ? [onlyCommand(command)] : [],
+    plugins: command ? [lazyChildProcess, onlyCommand(command)] : [lazyChildProcess],
     logLevel: 'warning',
   });
   // bin/toa.js gives the script a require() for Node's built-in modules only: everything else must be inside
