@@ -7,7 +7,8 @@
 // level and of the functions a typical run calls from the cache instead of parsing and compiling them at every start.
 // The cache is only an optimisation. It is used when it belongs to this very script (its file name carries the
 // build id written on the script's last line) and V8 accepts it (same V8 version and flags); otherwise, or when it
-// is missing, the script is compiled as usual, silently.
+// is missing, the script is compiled as usual, silently. V8 itself only checks that the source has the length the
+// cache was made for: after editing a script under dist/bundle/ by hand, delete its .cache file (or rebuild).
 'use strict';
 const { readFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
@@ -73,11 +74,21 @@ function loadBundle(argv, useCache = true) {
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
+  let finished = false;
   loadBundle(argv)
     .exports.main(argv)
     .then((code) => {
+      finished = true;
       process.exitCode = code;
     });
+  // Nothing left to run but main() never finished: a bug, which must not look like success. Exit code 13, as
+  // Node gives an ES module entry point (the previous bin/toa.js) whose top-level await never settles.
+  process.on('beforeExit', () => {
+    if (finished) return;
+    finished = true;
+    process.stderr.write('toa: internal error: the command stopped before it finished (run again with --debug and report it)\n');
+    process.exitCode = 13;
+  });
 } else {
   module.exports = { loadBundle, bundleFor };
 }

@@ -148,6 +148,18 @@ describe.skipIf(!built)('bin/toa.js and the code cache', () => {
     });
   }
 
+  it('a command whose main() never settles exits 13 with one line on stderr, not 0', () => {
+    const root = join(tmp, 'unsettled');
+    mkdirSync(join(root, 'bin'), { recursive: true });
+    mkdirSync(join(root, 'dist', 'bundle'), { recursive: true });
+    for (const f of ['toa.js', 'package.json']) copyFileSync(join(repoRoot, 'bin', f), join(root, 'bin', f));
+    writeFileSync(join(root, 'dist', 'bundle', 'toa.cjs'), 'exports.main = () => new Promise(() => {});\n');
+    const r = toa(join(root, 'bin', 'toa.js'), ['--version']);
+    expect(r.status).toBe(13);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^toa: internal error: [^\n]+\n$/);
+  });
+
   it('node flags that make V8 reject the cache: the same output', () => {
     const flags = ['--max-semi-space-size=32'];
     expect(cacheUsed(repoRoot, ['decode'], flags)).toBe(false);
