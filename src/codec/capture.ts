@@ -2,8 +2,9 @@
  * Opening capture files: format detection from the first bytes, and the streaming driver that feeds
  * chunks to the pcap record parser or the pcapng block parser.
  *
- * Memory: one working buffer (1 MiB by default) plus a carry-over of the partial record at its end;
- * it only grows for a single record larger than the buffer (bounded by maxRecordBytes).
+ * Memory: a few read-ahead buffers (READ_AHEAD_BUFFERS, each a chunk of 1 MiB by default plus room
+ * for the partial record carried over in front of it), whatever the size of the input; a record
+ * larger than that gets a buffer of its own (bounded by maxRecordBytes).
  * Speed: one `await` per chunk, none per packet; packets are delivered synchronously through one
  * reused PacketRecord whose `data` is a view into the working buffer, valid only during the callback.
  */
