@@ -26,12 +26,6 @@ export const DEFAULT_OUTPUT_BUFFER_BYTES = 1024 * 1024;
 const ASYNC_POOL_BUFFERS = 4;
 /** asyncWrites: drain() waits while more than this many buffers are queued or being written. */
 const ASYNC_DRAIN_BUSY = 2;
-/**
- * asyncWrites: writes handed to the thread pool at once. Each has its own file position, so a second
- * one starts on the pool as soon as the first returns (the kernel runs writes to one file one after
- * the other), instead of when the main thread next gets to the first one's callback.
- */
-const ASYNC_WRITES_IN_FLIGHT = 2;
 
 export interface OutputOptions {
   /** Regular files: write full buffers asynchronously (see the module comment); ignored for stdout and devices. */
@@ -305,7 +299,7 @@ export class BufferedOutput {
    */
   released(): Promise<void> | undefined {
     const a = this.async;
-    if (a === null || (a.inFlight === 0 && a.queue.length === 0)) return undefined;
+    if (a === null || (!a.writing && a.queue.length === 0)) return undefined;
     const seq = a.queuedItems;
     return new Promise<void>((resolvePromise) => a.releaseWaiters.push({ seq, resolve: resolvePromise }));
   }
@@ -351,8 +345,9 @@ export class BufferedOutput {
       return;
     }
     this.setBuffer(next);
-    a.queue.push({ parts, buffer, length, position, seq: a.queuedItems++ });
-    this.startWrites(a);
+    a.queue.push({ parts, buffer, length, position });
+    a.queuedItems++;
+    if (!a.writing) this.startNextWrite(a);
   }
 
   private setBuffer(buffer: Uint8Array): void {
@@ -375,20 +370,13 @@ export class BufferedOutput {
     this.written += length;
   }
 
-  /** Start queued writes (in file order, up to ASYNC_WRITES_IN_FLIGHT at once) and wake the waiters. */
-  private startWrites(a: AsyncWrites): void {
-    while (a.inFlight < ASYNC_WRITES_IN_FLIGHT && a.failure === null && !this.finished) {
-      const item = a.queue.shift();
-      if (item === undefined) break;
-      a.inFlight++;
-      this.runWrite(a, item);
-    }
+  /** Start the next queued write (one at a time, in file order) and wake a drain() waiter. */
+  private startNextWrite(a: AsyncWrites): void {
+    const item = a.failure === null && !this.finished ? a.queue.shift() : undefined;
+    a.writing = item !== undefined;
     this.settleDrain(a);
     this.settleReleased(a);
-  }
-
-  /** Write one queued item on the thread pool (going on after partial writes), then start the next ones. */
-  private runWrite(a: AsyncWrites, item: QueuedWrite): void {
+    if (item === undefined) return;
     const { parts, buffer, length, position } = item;
     let done = 0;
     const step = (): void => {
@@ -398,17 +386,16 @@ export class BufferedOutput {
           step();
           return;
         }
-        a.inFlight--;
-        a.itemFinished(item.seq);
+        a.finishedItems++;
         if (err !== null || n <= 0) a.failure ??= err ?? new Error('write returned 0 bytes');
         else this.written += length;
         if (a.free.length < ASYNC_POOL_BUFFERS) a.free.push(buffer);
-        if (this.finished && a.closeWhenIdle && a.inFlight === 0) {
-          // aborted while writes were running: the descriptor is released now that none uses it
+        if (this.finished && a.closeWhenIdle) {
+          // aborted while this write was running: the descriptor is released now that no write uses it
           a.closeWhenIdle = false;
           closeQuietly(this.fd);
         }
-        this.startWrites(a);
+        this.startNextWrite(a);
       };
       const rest = done === 0 ? parts : partsAfter(parts, done);
       if (rest.length === 1) write(this.fd, rest[0]!, 0, rest[0]!.length, position + done, after);
@@ -421,7 +408,7 @@ export class BufferedOutput {
   private settleReleased(a: AsyncWrites): void {
     const waiters = a.releaseWaiters;
     if (waiters.length === 0) return;
-    const idle = a.inFlight === 0;
+    const idle = !a.writing;
     let kept = 0;
     for (const w of waiters) {
       if (idle || a.finishedItems >= w.seq) w.resolve();
@@ -433,10 +420,7 @@ export class BufferedOutput {
   private settleDrain(a: AsyncWrites): void {
     const waiter = a.waiter;
     if (waiter === null) return;
-    if (!this.finished) {
-      // a failure is reported once no other write is in flight: abort() then closes the descriptor at once
-      if (a.failure === null ? a.busy() > a.drainBusy : a.inFlight > 0) return;
-    }
+    if (a.failure === null && a.busy() > a.drainBusy && !this.finished) return;
     a.waiter = null;
     a.drainBusy = ASYNC_DRAIN_BUSY;
     waiter();
@@ -526,10 +510,10 @@ export class BufferedOutput {
     if (this.finished) return;
     const a = this.async;
     if (a !== null) {
-      // the queue is empty whenever no write is in flight (startWrites starts the next at once):
+      // the queue is empty whenever no write is in flight (startNextWrite takes the next at once):
       // what is still buffered is written here, at its position, before the rename
       this.throwIfFailed(a);
-      if (a.inFlight > 0) throw new Error(`output ${this.path}: close() while a write is in flight; use closeAsync()`);
+      if (a.writing) throw new Error(`output ${this.path}: close() while a write is in flight; use closeAsync()`);
       const length = this.partsLength + this.position - this.sealStart;
       if (length > 0) this.writeAt(this.takeParts(), length, a.filePosition);
       a.filePosition += length;
@@ -574,12 +558,12 @@ export class BufferedOutput {
       return;
     }
     const a = this.async;
-    if (a !== null && a.inFlight > 0) {
-      // thread-pool writes still use the descriptor: it is closed when the last of them returns
+    if (a !== null && a.writing) {
+      // a thread-pool write still uses the descriptor: it is closed when that write returns
       a.closeWhenIdle = true;
       a.queue.length = 0;
       this.settleDrain(a);
-      // released() waiters settle when those writes return (startWrites starts nothing more)
+      // released() waiters settle when that write returns (startNextWrite finds nothing more)
     } else {
       closeQuietly(this.fd);
     }
@@ -624,11 +608,9 @@ interface QueuedWrite {
   buffer: Uint8Array;
   length: number;
   position: number;
-  /** Its number in queue order (AsyncWrites.queuedItems when it was queued). */
-  seq: number;
 }
 
-/** The state of an output with asyncWrites: writes started in file order, a few in flight at a time. */
+/** The state of an output with asyncWrites: one write in flight at a time, in file order. */
 class AsyncWrites {
   /** File offset of the next buffer handed over. */
   filePosition = 0;
@@ -637,34 +619,19 @@ class AsyncWrites {
   /** Buffers allocated so far (the first is the output's own). */
   allocated = 1;
   readonly queue: QueuedWrite[] = [];
-  /** Writes handed to the thread pool and not returned yet. */
-  inFlight = 0;
+  writing = false;
   failure: unknown = null;
   /** Called when busy() falls to drainBusy or a write fails. */
   waiter: (() => void) | null = null;
   drainBusy = ASYNC_DRAIN_BUSY;
   /** abort() came while a write was running: close the descriptor when it returns. */
   closeWhenIdle = false;
-  /**
-   * Writes queued so far; every write queued before the first `finishedItems` has finished (or
-   * failed); the ones after it that finished already (they may finish out of order); and the
-   * released() promises waiting on them.
-   */
+  /** Writes queued / finished (or failed) so far, and the released() promises waiting on them. */
   queuedItems = 0;
   finishedItems = 0;
-  private readonly finishedAhead = new Set<number>();
   readonly releaseWaiters: Array<{ seq: number; resolve: () => void }> = [];
   constructor(readonly bufferBytes: number) {}
   busy(): number {
-    return this.queue.length + this.inFlight;
-  }
-  /** Write `seq` has returned. */
-  itemFinished(seq: number): void {
-    if (seq !== this.finishedItems) {
-      this.finishedAhead.add(seq);
-      return;
-    }
-    this.finishedItems++;
-    while (this.finishedAhead.delete(this.finishedItems)) this.finishedItems++;
+    return this.queue.length + (this.writing ? 1 : 0);
   }
 }
