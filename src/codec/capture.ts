@@ -2,8 +2,9 @@
  * Opening capture files: format detection from the first bytes, and the streaming driver that feeds
  * chunks to the pcap record parser or the pcapng block parser.
  *
- * Memory: one working buffer (1 MiB by default) plus a carry-over of the partial record at its end;
- * it only grows for a single record larger than the buffer (bounded by maxRecordBytes).
+ * Memory: a few read-ahead buffers (READ_AHEAD_BUFFERS, each a chunk of 1 MiB by default plus room
+ * for the partial record carried over in front of it), whatever the size of the input; a record
+ * larger than that gets a buffer of its own (bounded by maxRecordBytes).
  * Speed: one `await` per chunk, none per packet; packets are delivered synchronously through one
  * reused PacketRecord whose `data` is a view into the working buffer, valid only during the callback.
  */
@@ -20,6 +21,8 @@ export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 const READ_AHEAD_HEADROOM = 256 * 1024 + 64;
 /** Inputs at least this large (or of unknown size: pipes) read into checksum.ts chunk buffers (checksumBuffer). */
 const LARGE_INPUT = 16 * 1024 * 1024;
+/** Read-ahead buffers (each READ_AHEAD_HEADROOM + chunk bytes): one parsed, the others being read or written out. */
+const READ_AHEAD_BUFFERS = 4;
 
 export interface OpenCaptureOptions {
   /** Largest record/block accepted (default 256 MiB); larger lengths are damage, not a reason to allocate. */
@@ -366,79 +369,78 @@ class Reader implements CaptureReader {
     const betweenChunks = hooks?.betweenChunks;
     const beforeBufferReuse = hooks?.beforeBufferReuse;
     const beforeRead = hooks?.beforeRead;
-    // Read-ahead: the next chunk is read into `spare` (after READ_AHEAD_HEADROOM bytes) while the
-    // current one is parsed; the partial record left at the end of the current one is then copied into
-    // the headroom in front of it. A record that does not fit (headroom + chunk) gets a buffer of its
-    // own size. A record still incomplete is completed with plain reads before it is parsed.
-    const chunk = this.chunkBytes;
-    let spare: Uint8Array | null = null;
+    // Read-ahead: the next chunks are read (one read at a time, in order) into a few buffers of
+    // READ_AHEAD_HEADROOM + chunk bytes while the current one is parsed. The partial record left at the
+    // end of the current buffer is copied into the headroom in front of the next chunk's bytes. A
+    // record that does not fit there gets a buffer of its own size; a record still incomplete is
+    // completed with bytes copied from the chunks read after it.
     const large = this.source.size === null || this.source.size >= LARGE_INPUT;
-    let spareView: DataView | null = null;
-    let pending: Promise<number> | null = null;
+    const chunk = this.chunkBytes;
+    const ahead = new ReadAhead(this.source, chunk, large);
+    /** The read-ahead slot `buf` belongs to (null: the first buffer, or one of a large record). */
+    let current: ReadSlot | null = null;
     try {
       for (;;) {
-        if (!eof && pending === null) {
-          if (spare === null || spare.length < READ_AHEAD_HEADROOM + chunk) {
-            // a large input's chunks live in the checksum module's memory, where checksums are summed in place
-            spare = large ? checksumBuffer(READ_AHEAD_HEADROOM + chunk) : new Uint8Array(READ_AHEAD_HEADROOM + chunk);
-            spareView = new DataView(spare.buffer, spare.byteOffset, spare.byteLength);
-          }
-          const target = spare;
-          const wait = beforeRead?.(target);
-          pending = wait === undefined ? this.source.readInto(target, READ_AHEAD_HEADROOM, chunk) : wait.then(() => this.source.readInto(target, READ_AHEAD_HEADROOM, chunk));
-        }
+        if (!eof) ahead.pump();
         start = parser.parse(buf, view, start, end, base);
         beforeBufferReuse?.();
         this.summary.packets = parser.packets;
         this.summary.bytes = parser.bytes;
-        if (pending === null) {
+        if (eof) {
           parser.atEnd(buf, view, start, end, base);
           break;
         }
-        const n = await pending;
-        pending = null;
-        if (n === 0) {
+        const next = await ahead.next();
+        if (next === null) {
           eof = true;
           parser.atEnd(buf, view, start, end, base);
           break;
         }
         const carry = end - start;
-        if (carry <= READ_AHEAD_HEADROOM && parser.need <= carry + chunk) {
-          const into = READ_AHEAD_HEADROOM - carry;
-          spare!.set(buf.subarray(start, end), into);
+        const previous = current;
+        if (carry <= next.from && parser.need <= carry + next.buf.length - next.from) {
+          const into = next.from - carry;
+          next.buf.set(buf.subarray(start, end), into);
           base += start - into;
-          const previous = buf;
-          const previousView = view;
-          buf = spare!;
-          view = spareView!;
-          spare = previous;
-          spareView = previousView;
+          ahead.take();
+          current = next;
+          buf = next.buf;
+          view = next.view;
           start = into;
-          end = READ_AHEAD_HEADROOM + n;
+          end = next.to;
         } else {
-          // a large record: a buffer of its size (at least)
-          const merged = new Uint8Array(Math.max(parser.need, carry + n, chunk));
+          // a large record: a buffer of its size (at least), filled below
+          const merged = new Uint8Array(Math.max(parser.need, carry + next.to - next.from, chunk));
           merged.set(buf.subarray(start, end), 0);
-          merged.set(spare!.subarray(READ_AHEAD_HEADROOM, READ_AHEAD_HEADROOM + n), carry);
           base += start;
+          current = null;
           buf = merged;
           view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
           start = 0;
-          end = carry + n;
+          end = carry;
         }
-        // complete the next record with plain reads when the chunk did not
+        // the records delivered from the previous buffer are done with: it may be read into again
+        if (previous !== null) ahead.recycle(previous, beforeRead?.(previous.buf));
+        // complete the next record with the bytes of the following chunks when this one did not
         while (end - start < parser.need && end < buf.length) {
-          const more = await this.source.readInto(buf, end, buf.length - end);
-          if (more === 0) {
+          const more = await ahead.next();
+          if (more === null) {
             eof = true;
             break;
           }
-          end += more;
+          const n = Math.min(more.to - more.from, buf.length - end);
+          buf.set(more.buf.subarray(more.from, more.from + n), end);
+          end += n;
+          more.from += n;
+          if (more.from === more.to) {
+            ahead.take();
+            ahead.recycle(more, undefined); // nothing was delivered from it
+          }
         }
         if (betweenChunks !== undefined) await betweenChunks();
       }
     } catch (err) {
-      if (pending !== null) await pending.catch(() => 0);
+      await ahead.settle();
       this.summary.packets = parser.packets;
       this.summary.bytes = parser.bytes;
       if (err instanceof CaptureError) this.summary.truncatedAt = err.offset;
@@ -447,5 +449,113 @@ class Reader implements CaptureReader {
       await this.source.close();
     }
     return this.summary;
+  }
+}
+
+/** A read-ahead buffer and, once read into, where its unconsumed bytes are: buf[from, to). */
+interface ReadSlot {
+  readonly buf: Uint8Array;
+  readonly view: DataView;
+  from: number;
+  to: number;
+  /** A recycled slot is read into once this settles (writes still borrowing its bytes). */
+  release: Promise<void> | undefined;
+}
+
+/**
+ * Up to READ_AHEAD_BUFFERS chunks read ahead, in order, one read at a time: as soon as a read
+ * returns, the next one starts into a free buffer (allocated until there are READ_AHEAD_BUFFERS),
+ * so reads keep going while the consumer parses and while earlier buffers are still being written
+ * out; a recycled buffer is read into once its `release` settles.
+ */
+class ReadAhead {
+  private readonly filled: ReadSlot[] = [];
+  private readonly free: ReadSlot[] = [];
+  private allocated = 0;
+  private reading: Promise<void> | null = null;
+  private ended = false;
+  private failure: { error: unknown } | null = null;
+  private waiter: (() => void) | null = null;
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly chunk: number,
+    /** Buffers in the checksum module's memory (large inputs), where checksums are summed in place. */
+    private readonly large: boolean,
+  ) {}
+
+  /** Start the next read when none is running, the input has not ended and a buffer is free. */
+  pump(): void {
+    if (this.reading !== null || this.ended || this.failure !== null) return;
+    let slot = this.free.shift();
+    if (slot === undefined) {
+      if (this.allocated === READ_AHEAD_BUFFERS) return;
+      this.allocated++;
+      const length = READ_AHEAD_HEADROOM + this.chunk;
+      const buf = this.large ? checksumBuffer(length) : new Uint8Array(length);
+      slot = { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), from: 0, to: 0, release: undefined };
+    }
+    const target = slot;
+    const release = target.release;
+    target.release = undefined;
+    const read = (): Promise<number> => this.source.readInto(target.buf, READ_AHEAD_HEADROOM, this.chunk);
+    this.reading = (release === undefined ? read() : release.then(read)).then(
+      (n) => {
+        this.reading = null;
+        if (n === 0) {
+          this.ended = true;
+          this.free.unshift(target);
+        } else {
+          target.from = READ_AHEAD_HEADROOM;
+          target.to = READ_AHEAD_HEADROOM + n;
+          this.filled.push(target);
+          this.pump();
+        }
+        this.wake();
+      },
+      (error: unknown) => {
+        this.reading = null;
+        this.failure = { error };
+        this.wake();
+      },
+    );
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    if (waiter === null) return;
+    this.waiter = null;
+    waiter();
+  }
+
+  /** The oldest slot read and not taken, or null at the end of the input (rejects when a read failed). */
+  async next(): Promise<ReadSlot | null> {
+    for (;;) {
+      const head = this.filled[0];
+      if (head !== undefined) return head;
+      if (this.failure !== null) throw this.failure.error;
+      if (this.ended) return null;
+      this.pump();
+      await new Promise<void>((resolve) => (this.waiter = resolve));
+    }
+  }
+
+  /** The consumer took the slot next() gave (its bytes now belong to the consumer until recycled). */
+  take(): void {
+    this.filled.shift();
+  }
+
+  /** Hand back a taken slot: it is read into again once `release` settles. */
+  recycle(slot: ReadSlot, release: Promise<void> | undefined): void {
+    slot.from = slot.to = 0;
+    slot.release = release;
+    this.free.push(slot);
+    this.pump();
+  }
+
+  /** Start no more reads and wait for the one in progress, if any (before the input is closed). */
+  async settle(): Promise<void> {
+    this.ended = true;
+    while (this.reading !== null) await this.reading;
   }
 }

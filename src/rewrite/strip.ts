@@ -30,7 +30,7 @@ import { ChecksumState, PacketLayout, checksumBegin, checksumEnd, closeGap, pars
 import { removeOptionAt } from '../dpvs/toa-insert.js';
 import { ChecksumAudit } from './checksum-audit.js';
 import type { PacketRewriter, RewriteEngine } from './engine.js';
-import { FlowTable } from './flows.js';
+import { FlowTable, flowsExpectedIn } from './flows.js';
 import { FlowLog } from './strip-flows.js';
 import type { FrameLayout } from './link.js';
 import type { RewriteSummary } from './summary.js';
@@ -120,6 +120,11 @@ export class StripRewriter implements PacketRewriter {
   /** Packets the fast path passed unchanged and packets it cut a carrier from (0 without it). */
   get fastPathCounts(): { plain: number; cuts: number } {
     return { plain: this.fast?.plain ?? 0, cuts: this.fast?.cuts ?? 0 };
+  }
+
+  /** Room in the flow table for the flows a capture of this size may have (no rehashing on the way). */
+  expectInput(fileBytes: number): void {
+    this.flows.reserve(flowsExpectedIn(fileBytes));
   }
 
   finish(summary: RewriteSummary): void {
