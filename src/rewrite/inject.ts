@@ -21,7 +21,7 @@
  */
 import { bytesEqual, type Endpoint } from '../codec/addr.js';
 import { grown, readU16, readU32, writeU16 } from '../codec/bytes.js';
-import { finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
+import { congruentSum16, finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
 import type { BufferedRecord } from '../codec/capture.js';
 import { CliError } from '../codec/errors.js';
 import { IPV4, fillIpv4Checksum } from '../codec/ipv4.js';
@@ -497,7 +497,8 @@ export class InjectRewriter implements PacketRewriter {
     const af = layout.af;
     if (af === 4 && ipv4HeaderChecksum(data, l3, layout.ipHeaderLength) !== readU16(data, l3 + IPV4.CHECKSUM)) return NOT_HANDLED;
     const l4Length = layout.ipLength - layout.ipHeaderLength;
-    const payloadSum = sum16(data, l4 + doff, l3 + layout.captured);
+    // congruent to the payload's sum16 modulo 0xFFFF (summed in place in the reader's chunk buffers), which is all the folds below need
+    const payloadSum = congruentSum16(data, l4 + doff, l3 + layout.captured);
     const oldSum = pseudoSum(data, l3, af, IPPROTO.TCP, l4Length) + sum16(data, l4, l4 + doff) + payloadSum;
     if (fold(oldSum) !== 0xffff) return NOT_HANDLED;
     const base = frame.base;

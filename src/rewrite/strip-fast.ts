@@ -19,14 +19,15 @@
  * The general path (StripRewriter in strip.ts) stays the reference: test/rewrite/strip-fast.test.ts
  * runs both over the samples, the corpus and generated packets and compares the bytes.
  *
- * Checksums: one pass over the TCP segment both verifies the stored checksum and gives the new
- * one. The cut span is a multiple of 4 bytes inside the header, so the payload's 16-bit words keep
- * their alignment and its sum is (segment sum - old header sum); the new checksum is that plus the
- * new header's sum and pseudo-header, the same integer the general path's full recomputation folds.
+ * Checksums: one pass over the TCP payload (congruentSum16, in the reader's buffer) serves both the
+ * check of the stored checksum and the new one. The cut span is a multiple of 4 bytes inside the
+ * header, so the payload's 16-bit words keep their alignment; the new checksum is the payload's sum
+ * plus the new header's sum and pseudo-header, folded to the value the general path's full
+ * recomputation gives (congruent sums fold to the same 16 bits).
  */
 import { readU16, readU32, writeU16 } from '../codec/bytes.js';
 import type { BufferedRecord } from '../codec/capture.js';
-import { finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
+import { congruentSum16, finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
 import { IPV4, fillIpv4Checksum } from '../codec/ipv4.js';
 import { IPV6, IPV6_EXT } from '../codec/ipv6.js';
 import { IPPROTO } from '../codec/ipproto.js';
@@ -191,12 +192,13 @@ export class StripFastPath {
     if (layout.af === 4 && readU16(buf, l3 + IPV4.CHECKSUM) !== ipv4HeaderChecksum(buf, l3, IPV4.MIN_HEADER)) return FAST.GENERAL;
     const l4 = layout.l4;
     const ipEnd = layout.end;
-    const segment = sum16(buf, l4, ipEnd);
-    if (fold(segment + pseudoHeader(buf, layout)) !== 0xffff) return FAST.GENERAL;
+    // the payload is summed where the reader put it (in place by the SIMD module for its chunk
+    // buffers): a number congruent to its sum16 modulo 0xFFFF, all the folds below need
+    const payloadSum = congruentSum16(frame.buffer, base + l4 + layout.l4HeaderLength, base + ipEnd);
+    if (fold(sum16(buf, l4, l4 + layout.l4HeaderLength, payloadSum) + pseudoHeader(buf, layout)) !== 0xffff) return FAST.GENERAL;
     // committed: from here on the packet is the fast path's
     this.cuts++;
     flows.add(buf, l3, layout.af, l4);
-    const payloadSum = segment - sum16(buf, l4, l4 + layout.l4HeaderLength);
     const at = this.cutAt - base;
     const s = engine.summary;
     const optionLength = buf[at + 1]!;
