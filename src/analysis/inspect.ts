@@ -10,7 +10,8 @@
 import { Dissection, dissectAt, verifyChecksums } from '../codec/dissect.js';
 import { IPV6_EXT } from '../codec/ipv6.js';
 import { IPPROTO } from '../codec/ipproto.js';
-import { TCP_FLAG, TCP_OPTION } from '../codec/tcp.js';
+import { TCP_FLAG } from '../codec/tcp.js';
+import { isNopNopTimestamp } from '../codec/tcp-options.js';
 import {
   decodeOpp,
   scanIpv4Options,
@@ -47,18 +48,6 @@ function objectArray<T>(): T[] {
   const a = [null] as unknown as T[];
   a.length = 0;
   return a;
-}
-
-/** NOP, NOP, then a timestamp option (kind 8, length 10), as one big-endian int32. */
-const NOP_NOP_TIMESTAMP = (TCP_OPTION.NOP << 24) | (TCP_OPTION.NOP << 16) | (TCP_OPTION.TIMESTAMP << 8) | 10;
-
-/**
- * True when the options area [at, at + length) is exactly NOP, NOP, timestamp: the options of nearly
- * every Linux data segment, in which scanTcpOptions finds no carrier and no note (kinds 1 and 8 are
- * not carrier kinds of the registry), so the walk is skipped. Not with --kinds: a pair may name kind 8.
- */
-function isNopNopTimestamp(data: Uint8Array, at: number, length: number): boolean {
-  return length === 12 && ((data[at]! << 24) | (data[at + 1]! << 16) | (data[at + 2]! << 8) | data[at + 3]!) === NOP_NOP_TIMESTAMP;
 }
 
 export class PacketInspector {
@@ -106,6 +95,8 @@ export class PacketInspector {
       }
     }
     if (d.oppOffset >= 0) decodeOpp(data, d.oppOffset, d.oppOffset + d.oppLength, carriers, notes);
+    // NOP, NOP, timestamp (nearly every data segment) holds no carrier and no note (kinds 1 and 8 are
+    // not carrier kinds of the registry): no walk, unless --kinds (a pair may name kind 8)
     if (d.tcpOptionsOffset >= 0 && !(this.kinds === undefined && isNopNopTimestamp(data, d.tcpOptionsOffset, d.tcpOptionsLength))) {
       scanTcpOptions(
         data,

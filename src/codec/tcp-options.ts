@@ -24,6 +24,18 @@ export const TCP_OPTION_LENGTH = Object.freeze({
   USER_TIMEOUT: 4,
 });
 
+/**
+ * NOP, NOP, timestamp: the options area of nearly every Linux data segment. Its first 4 bytes as a
+ * big-endian 32-bit number (below 2^31, so signed and unsigned reads compare alike), and its length.
+ */
+export const NOP_NOP_TIMESTAMP = (TCP_OPTION.NOP << 24) | (TCP_OPTION.NOP << 16) | (TCP_OPTION.TIMESTAMP << 8) | TCP_OPTION_LENGTH.TIMESTAMP;
+export const NOP_NOP_TIMESTAMP_LENGTH = 2 + TCP_OPTION_LENGTH.TIMESTAMP;
+
+/** True when the options area bytes[at, at + length) is exactly NOP, NOP, timestamp (the caller checked it is captured). */
+export function isNopNopTimestamp(bytes: Uint8Array, at: number, length: number): boolean {
+  return length === NOP_NOP_TIMESTAMP_LENGTH && readU32(bytes, at) === NOP_NOP_TIMESTAMP;
+}
+
 /** Offsets inside one option (from its kind byte). */
 export const TCP_OPTION_FIELD = Object.freeze({
   KIND: 0,

@@ -27,7 +27,7 @@ import { IPPROTO } from '../codec/ipproto.js';
 import { ETHERNET, ETHERTYPE, SLL, isSupportedLinkType, sllPacketTypeName } from '../codec/link.js';
 import { LINKTYPE } from '../codec/linktype.js';
 import { TCP_FLAG, TCP_OPTION } from '../codec/tcp.js';
-import { TCP_OPTION_LENGTH, TFO_EXPERIMENT_ID, tcpOptionName } from '../codec/tcp-options.js';
+import { NOP_NOP_TIMESTAMP, NOP_NOP_TIMESTAMP_LENGTH, TCP_OPTION_LENGTH, TFO_EXPERIMENT_ID, tcpOptionName } from '../codec/tcp-options.js';
 import { AsciiWords, ByteWriter, putIpv4, putU32, putWords } from './writer.js';
 import {
   PLAIN_STYLES,
@@ -88,9 +88,6 @@ const T_NOP = new AsciiWords('nop');
 const T_TOA = new AsciiWords('toa ');
 const T_NOP_NOP_TS_VAL = new AsciiWords('nop,nop,TS val ');
 const T_OPTIONS_NOP_NOP_TS_VAL = new AsciiWords(', options [nop,nop,TS val ');
-/** NOP, NOP, timestamp kind and length: the first 4 option bytes of a Linux data segment, as an int32. */
-const NOP_NOP_TS = (TCP_OPTION.NOP << 24) | (TCP_OPTION.NOP << 16) | (TCP_OPTION.TIMESTAMP << 8) | TCP_OPTION_LENGTH.TIMESTAMP;
-const NOP_NOP_TS_LENGTH = 2 + TCP_OPTION_LENGTH.TIMESTAMP;
 const T_SACK_OK = new AsciiWords('sackOK');
 const T_WSCALE = new AsciiWords('wscale ');
 const T_IP = new AsciiWords('IP ');
@@ -423,7 +420,7 @@ export class TextRenderer {
     }
     const o = d.tcpOptionsOffset;
     if (o >= 0) {
-      if (d.tcpOptionsLength === NOP_NOP_TS_LENGTH && o + NOP_NOP_TS_LENGTH <= frameEnd && ins.carriers.length === 0 && readI32(data, o) === NOP_NOP_TS) {
+      if (d.tcpOptionsLength === NOP_NOP_TIMESTAMP_LENGTH && o + NOP_NOP_TIMESTAMP_LENGTH <= frameEnd && ins.carriers.length === 0 && readI32(data, o) === NOP_NOP_TIMESTAMP) {
         // writeOptions' first case (nearly every data segment) in the same stretch, without the call
         q = putWords(v, q, T_OPTIONS_NOP_NOP_TS_VAL);
         q = putU32(v, q, readI32(data, o + 4));
@@ -466,7 +463,7 @@ export class TextRenderer {
   ): void {
     if (!(end <= limit)) end = limit;
     if (!(start >= 0)) start = 0;
-    if (end - start === NOP_NOP_TS_LENGTH && carriers.length === 0 && readI32(data, start) === NOP_NOP_TS) {
+    if (end - start === NOP_NOP_TIMESTAMP_LENGTH && carriers.length === 0 && readI32(data, start) === NOP_NOP_TIMESTAMP) {
       // the options of nearly every Linux data segment, in one stretch
       const v = w.at(OPTION_ROOM);
       let q = putWords(v, w.position, T_NOP_NOP_TS_VAL);

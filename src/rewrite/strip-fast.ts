@@ -25,7 +25,7 @@
  * plus the new header's sum and pseudo-header, folded to the value the general path's full
  * recomputation gives (congruent sums fold to the same 16 bits).
  */
-import { readU16, readU32, writeU16 } from '../codec/bytes.js';
+import { readU16, writeU16 } from '../codec/bytes.js';
 import type { BufferedRecord } from '../codec/capture.js';
 import { congruentSum16, finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
 import { IPV4, fillIpv4Checksum } from '../codec/ipv4.js';
@@ -33,6 +33,7 @@ import { IPV6, IPV6_EXT } from '../codec/ipv6.js';
 import { IPPROTO } from '../codec/ipproto.js';
 import { ETHERTYPE } from '../codec/link.js';
 import { TCP, TCP_FLAG, TCP_OPTION } from '../codec/tcp.js';
+import { isNopNopTimestamp } from '../codec/tcp-options.js';
 import { UDP } from '../codec/udp.js';
 import { isCarrierKind, looksLikeProxyV1, looksLikeProxyV2, looksLikeSpp, tcpOptionFormat, type KindFilter } from '../carriers/index.js';
 import { PacketLayout, parseLayout, pseudoSum, type ChecksumMode } from '../dpvs/l4fix.js';
@@ -50,8 +51,6 @@ const IPV4_PLAIN_FIRST_BYTE = 0x45;
 const PROXY_V1_FIRST = 0x50; // 'P'
 const PROXY_V2_FIRST = 0x0d;
 const SPP_FIRST = 0x56;
-/** Options 01 01 08 0a: NOP, NOP, then timestamps (kind 8, length 10) filling a 12-byte options area. */
-const NOP_NOP_TIMESTAMPS = 0x0101080a;
 
 export class StripFastPath {
   /** TCP option kinds that can be a selected carrier (registry kinds, or the --kinds pairs' kinds). */
@@ -124,7 +123,7 @@ export class StripFastPath {
       if (l4Length > doff && this.payloadCarrier(b, l4 + doff, end, true)) return FAST.GENERAL;
       if (doff === TCP.MIN_HEADER) return FAST.PLAIN;
       // most segments carry NOP NOP timestamps and nothing else: no walk unless --kinds names kind 8
-      if (doff === TCP.MIN_HEADER + 12 && readU32(b, l4 + TCP.MIN_HEADER) === NOP_NOP_TIMESTAMPS && this.tcpKinds[TCP_OPTION.TIMESTAMP] === 0) return FAST.PLAIN;
+      if (this.tcpKinds[TCP_OPTION.TIMESTAMP] === 0 && isNopNopTimestamp(b, l4 + TCP.MIN_HEADER, doff - TCP.MIN_HEADER)) return FAST.PLAIN;
       return this.scanOptions(b, l4, l4 + doff);
     }
     if (protocol === IPPROTO.UDP) {
