@@ -10,7 +10,7 @@ export { parseKindSpec, filterFormat, describeKindFilter, CUSTOM_FORMATS, type K
 export { scanIpv4Options, encodeIpv4OptionCarrier, writeIpv4OptionCarrier } from './ip-option.js';
 export { scanIpv6DestOpts, encodeIpv6DestOptCarrier } from './ipv6-dstopt.js';
 export { decodeOpp, encodeOppHeader, writeOppHeader, oppLength } from './opp.js';
-export { scanPayload, type PayloadScanOptions } from './payload.js';
+export { scanPayload, PROXY_V1_FIRST, PROXY_V2_FIRST, SPP_FIRST, type PayloadScanOptions } from './payload.js';
 export {
   decodeProxyV1, decodeProxyV2, encodeProxyV1, encodeProxyV2, looksLikeProxyV1, looksLikeProxyV2, proxyTlvName, crc32c,
   PROXY_V1, PROXY_V2, PROXY_V2_SIGNATURE, PROXY_TLV,

@@ -7,9 +7,9 @@ import { decodeSpp, looksLikeSpp, SPP } from './spp.js';
 import type { Carrier, CarrierNote } from './types.js';
 
 /** The first byte of each header looked for: a payload starting with none of them has none (nearly all). */
-const PROXY_V1_FIRST = PROXY_V1.PREFIX.charCodeAt(0);
-const PROXY_V2_FIRST = PROXY_V2_SIGNATURE[0]!;
-const SPP_FIRST = SPP.MAGIC_VALUE >>> 8;
+export const PROXY_V1_FIRST = PROXY_V1.PREFIX.charCodeAt(0);
+export const PROXY_V2_FIRST = PROXY_V2_SIGNATURE[0]!;
+export const SPP_FIRST = SPP.MAGIC_VALUE >>> 8;
 
 export interface PayloadScanOptions {
   /** Look for SPP in UDP payloads (default true). */

@@ -35,7 +35,7 @@ import { ETHERTYPE } from '../codec/link.js';
 import { TCP, TCP_FLAG, TCP_OPTION } from '../codec/tcp.js';
 import { isNopNopTimestamp } from '../codec/tcp-options.js';
 import { UDP } from '../codec/udp.js';
-import { isCarrierKind, looksLikeProxyV1, looksLikeProxyV2, looksLikeSpp, tcpOptionFormat, type KindFilter } from '../carriers/index.js';
+import { isCarrierKind, looksLikeProxyV1, looksLikeProxyV2, looksLikeSpp, PROXY_V1_FIRST, PROXY_V2_FIRST, SPP_FIRST, tcpOptionFormat, type KindFilter } from '../carriers/index.js';
 import { PacketLayout, parseLayout, pseudoSum, type ChecksumMode } from '../dpvs/l4fix.js';
 import { removeOptionAt } from '../dpvs/toa-insert.js';
 import type { RewriteEngine } from './engine.js';
@@ -48,9 +48,6 @@ export const FAST = Object.freeze({ PLAIN: 0, CUT: 1, GENERAL: -2 });
 
 /** IPv4 version 4 with a 20-byte header (no options). */
 const IPV4_PLAIN_FIRST_BYTE = 0x45;
-const PROXY_V1_FIRST = 0x50; // 'P'
-const PROXY_V2_FIRST = 0x0d;
-const SPP_FIRST = 0x56;
 
 export class StripFastPath {
   /** TCP option kinds that can be a selected carrier (registry kinds, or the --kinds pairs' kinds). */
