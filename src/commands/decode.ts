@@ -158,7 +158,8 @@ export async function runDecode(files: readonly string[], options: DecodeOptions
   const st =
     styles ??
     (options.json || colorLevelFor(io.stdout) === 0 ? PLAIN_STYLES : stylesFrom((await import('../render/color.js')).chalkFor(io.stdout)));
-  // the plain line (no -v, -x, --json) writes plain DPVS TOAs from their option bytes: no carrier objects for them
+  // the plain line only (no -v, -x, --json): packets go to onLine below, which writes plain DPVS TOAs
+  // from their option bytes (no carrier objects for them)
   const lineOnly = !options.json && !options.verbose && options.hex !== true;
   const inspector = new PacketInspector({ checksums, kinds, payload: options.payload !== false, skipPlainToa: lineOnly });
   const text = new TextRenderer({ link: options.link, date: options.date, styles: st });
@@ -233,7 +234,7 @@ export async function runDecode(files: readonly string[], options: DecodeOptions
         if (--remaining <= 0 || sink.broken) throw STOP;
       };
       try {
-        await reader.read(json === null && verbose === null && hexDump === null ? onLine : onPacket, {
+        await reader.read(lineOnly ? onLine : onPacket, {
           onWarning: (message, packet) => {
             io.stderr.write(`toa: ${file}: warning${packet > 0 ? ` at packet ${packet}` : ''}: ${message}\n`);
           },
