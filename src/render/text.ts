@@ -252,15 +252,7 @@ export class TextRenderer {
       // writeNetwork's text for IPv4 TCP with no IP-level carrier and no fragment (nearly every packet):
       // `IP A.B.C.D.PORT > A.B.C.D.PORT: ` in one stretch, then the TCP fields
       const v = w.at(ENDPOINTS_ROOM + 8);
-      let q = putWords(v, w.position, T_IP);
-      q = putIpv4(v, q, data, d.ipSourceOffset);
-      v.setUint8(q++, 46);
-      q = putU32(v, q, d.sourcePort);
-      q = putWords(v, q, T_ARROW);
-      q = putIpv4(v, q, data, d.ipDestinationOffset);
-      v.setUint8(q++, 46);
-      q = putU32(v, q, d.destinationPort);
-      w.position = putWords(v, q, T_COLON);
+      w.position = putIpv4Endpoints(v, putWords(v, w.position, T_IP), data, d, true);
       this.writeTcp(w, data, end, d, ins);
     } else {
       this.writeNetwork(w, data, base, end, d, ins);
@@ -324,20 +316,7 @@ export class TextRenderer {
     const protocol = d.transportProtocol;
     const hasPorts = d.sourcePort >= 0 && (protocol === IPPROTO.TCP || protocol === IPPROTO.UDP);
     if (d.ipAddressLength === 4) {
-      // `A.B.C.D[.PORT] > A.B.C.D[.PORT]: ` in one stretch
-      const v = w.at(ENDPOINTS_ROOM);
-      let q = putIpv4(v, w.position, data, d.ipSourceOffset);
-      if (hasPorts) {
-        v.setUint8(q++, 46);
-        q = putU32(v, q, d.sourcePort);
-      }
-      q = putWords(v, q, T_ARROW);
-      q = putIpv4(v, q, data, d.ipDestinationOffset);
-      if (hasPorts) {
-        v.setUint8(q++, 46);
-        q = putU32(v, q, d.destinationPort);
-      }
-      w.position = putWords(v, q, T_COLON);
+      w.position = putIpv4Endpoints(w.at(ENDPOINTS_ROOM), w.position, data, d, hasPorts);
     } else {
       w.text(formatIpv6(data, d.ipSourceOffset));
       if (hasPorts) {
@@ -594,6 +573,22 @@ export class TextRenderer {
     }
     return s;
   }
+}
+
+/** `A.B.C.D[.PORT] > A.B.C.D[.PORT]: ` of the IPv4 packet in `d` at v[q] (ENDPOINTS_ROOM bytes), in one stretch; the new position. */
+function putIpv4Endpoints(v: DataView, q: number, data: Uint8Array, d: Dissection, ports: boolean): number {
+  q = putIpv4(v, q, data, d.ipSourceOffset);
+  if (ports) {
+    v.setUint8(q++, 46);
+    q = putU32(v, q, d.sourcePort);
+  }
+  q = putWords(v, q, T_ARROW);
+  q = putIpv4(v, q, data, d.ipDestinationOffset);
+  if (ports) {
+    v.setUint8(q++, 46);
+    q = putU32(v, q, d.destinationPort);
+  }
+  return putWords(v, q, T_COLON);
 }
 
 /**
