@@ -131,8 +131,10 @@ export function createTextSink(stream: NodeJS.WritableStream): { write(text: str
 /** The temporary name used while writing `path`. */
 export function temporaryPathFor(path: string): string {
   const abs = resolve(path);
-  // Web Crypto's global (loaded on first use), not node:crypto: decode imports this module at start-up
-  const random = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  // Math.random, not a cryptographic source: the name only has to differ from other runs' (the pid already
+  // does for runs at the same time), and create() opens it with O_EXCL ('wx'), so an existing file or symlink
+  // of that name is never written through. Web Crypto cost every file-writing run ~5 ms at start to load.
+  const random = Math.floor(Math.random() * 0x100000000);
   return join(dirname(abs), `.${basename(abs)}.toa-${process.pid}-${random.toString(16).padStart(8, '0')}.tmp`);
 }
 
