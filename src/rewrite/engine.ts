@@ -54,10 +54,15 @@ export interface PacketRewriter {
 }
 
 /**
- * Reads of the input: each read call has a fixed cost on the main thread whatever its size, so
- * fewer, larger reads.
+ * Reads of the input and the output's buffers. Each read call has a fixed cost on the main thread, but
+ * larger chunks lost: with 4 MiB (a read-ahead ring of ~17 MiB, as much again for the output) half the
+ * runs of inject-toa on bench/out/big-notoa.pcap took ~0.7 s instead of ~0.47 s (20 alternating runs:
+ * mean 616 ms, max 771), with 1 MiB none did (mean 488 ms, max 515); 512 KiB and 2 MiB were in between.
+ * A likely reason (not measured): the ring is written by the kernel on one CPU and parsed on the other; a few
+ * MiB stay in the shared cache, 17 MiB do not. Fresh buffers also cost a page fault per 4 KiB page on first use (~10 µs
+ * each on the VM this was measured on), paid while the first chunks are read.
  */
-const REWRITE_CHUNK_BYTES = 4 * 1024 * 1024;
+const REWRITE_CHUNK_BYTES = 1024 * 1024;
 
 /** rewriteRecord's answer for "take the general path". */
 export const NOT_HANDLED = -2;
