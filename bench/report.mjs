@@ -34,15 +34,50 @@ const commands = readTsv('commands.tsv', ['group', 'name', 'role', 'input', 'com
 const statuses = readTsv('status.tsv', ['group', 'name', 'kind', 'text']);
 const rssRows = readTsv('rss.tsv', ['name', 'role', 'input', 'maxRssKib', 'wall', 'exit', 'command']);
 
-/** group -> name -> hyperfine result */
+/**
+ * Two hyperfine results of one command (rounds of a group, run.sh BENCH_ROUNDS) as one: every run's time
+ * kept, mean, standard deviation, median, min and max recomputed over all of them, user and system time
+ * weighted by runs (hyperfine records only their means).
+ */
+function pooled(a, b) {
+  const times = [...a.times, ...b.times];
+  const n = times.length;
+  const mean = times.reduce((x, y) => x + y, 0) / n;
+  const stddev = n > 1 ? Math.sqrt(times.reduce((x, t) => x + (t - mean) ** 2, 0) / (n - 1)) : null;
+  const weighted = (key) =>
+    typeof a[key] === 'number' && typeof b[key] === 'number' ? (a[key] * a.times.length + b[key] * b.times.length) / n : undefined;
+  return {
+    ...a,
+    times,
+    mean,
+    stddev,
+    median: medianOf(times),
+    min: Math.min(...times),
+    max: Math.max(...times),
+    user: weighted('user'),
+    system: weighted('system'),
+    exit_codes: [...(a.exit_codes ?? []), ...(b.exit_codes ?? [])],
+  };
+}
+function medianOf(values) {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** group -> name -> hyperfine result (the rounds of a group pooled) */
 const timings = new Map();
-for (const file of readdirSync(resultsDir)) {
-  const match = /^(.+?)(\.part-\d+)?\.json$/.exec(file);
+for (const file of readdirSync(resultsDir).sort()) {
+  const match = /^(.+?)(\.(?:part|round)-\d+)?\.json$/.exec(file);
   if (!match) continue;
   const group = match[1];
   const data = JSON.parse(readFileSync(path.join(resultsDir, file), 'utf8'));
   if (!timings.has(group)) timings.set(group, new Map());
-  for (const result of data.results ?? []) timings.get(group).set(result.command, result);
+  const byName = timings.get(group);
+  for (const result of data.results ?? []) {
+    const earlier = byName.get(result.command);
+    byName.set(result.command, earlier === undefined ? result : pooled(earlier, result));
+  }
 }
 
 // ---- formatting -----------------------------------------------------------------------------------------
@@ -193,7 +228,9 @@ out('hyperfine `-N` (no shell), `--warmup 1`, `--output=null`; runs per command 
   'Packets/s = packets in the input / mean wall time; CPU s is hyperfine\'s mean user + system time of the command (less sensitive to a busy machine than wall time, but not what the targets use). "vs peer" = toa packets/s ÷ peer packets/s (higher is better for toa). ' +
   'Peak memory is `/usr/bin/time -f %M` (max RSS) of one run. ' +
   'NODE_EXTRA_CA_CERTS is unset for every command (the Machine table says whether it was set): it makes every Node.js start parse a certificate bundle, ~50 ms on this machine, which no capture tool needs. ' +
-  'File-to-file tables remove the previous run\'s output before each run (noted under the table), so that no command pays for freeing the last run\'s output.');
+  'File-to-file tables remove the previous run\'s output before each run (noted under the table), so that no command pays for freeing the last run\'s output. ' +
+  `The inject-toa and strip tables (file to file and null sink) are timed in ${machine.rounds ?? '?'} rounds: hyperfine runs every command of the table, then again, and so on, and the runs of all rounds are pooled (hyperfine itself runs one command's runs back to back, so a slow spell of the shared host lands on whichever command runs then). ` +
+  'The wall column gives the median after the mean; targets use the mean.');
 out();
 
 for (const group of GROUPS) {
@@ -206,7 +243,7 @@ for (const group of GROUPS) {
   const groupCommands = commands.filter((c) => c.group === group.id);
   const peers = groupCommands.filter((c) => c.role === 'peer').map((c) => measured(group.id, c.name)).filter(Boolean);
   const toa = measured(group.id, group.toa);
-  out('| Command | Exact command | Packets | Runs | Wall s (mean ± sd) | CPU s (user+sys) | Packets/s | MB/s | vs peer |');
+  out('| Command | Exact command | Packets | Runs | Wall s (mean ± sd; median) | CPU s (user+sys) | Packets/s | MB/s | vs peer |');
   out('|---|---|---:|---:|---:|---:|---:|---:|---|');
   const toaReason = skipReason(group.id, group.toa) ?? skipReason('all', group.toa);
   if (toa) {
@@ -253,7 +290,7 @@ for (const group of GROUPS) {
         const ratio = toa.packetsPerSecond / peer.packetsPerSecond;
         verdict = ratio >= group.target.minimum ? 'PASS' : 'FAIL';
         detail = `${fixed(ratio, 2)}× (${integer(toa.packetsPerSecond)} vs ${integer(peer.packetsPerSecond)} packets/s)`;
-        if (group.target.nullGroup) ({ verdict, detail } = withNullSink(group.id, group.target, ratio, peer, verdict));
+        if (group.target.nullGroup) ({ verdict, detail } = withNullSink(group.id, group.target, ratio, toa, peer, verdict));
       }
     }
     // a fast command with a wrong output does not pass
@@ -273,9 +310,11 @@ for (const group of GROUPS) {
  * floor: `cp` of the same input, same run), and the null-sink ratio. PASS when file to file meets the target;
  * 'PASS (null sink)' when only the null-sink comparison does; FAIL when neither.
  */
-function withNullSink(groupId, target, fileRatio, peer, fileVerdict) {
+function withNullSink(groupId, target, fileRatio, toa, peer, fileVerdict) {
   const minimum = target.minimum;
   const parts = [`file to file ${fixed(fileRatio, 2)}× (${fileVerdict === 'PASS' ? 'meets' : 'misses'} ${minimum}×)`];
+  // for reading a noisy run, not for the verdict: the same ratio from the median run times
+  if (toa.runs > 2 && peer.runs > 2) parts.push(`from median times ${fixed(medianOf(peer.result.times) / medianOf(toa.result.times), 2)}× (not the target's measure)`);
   const floor = measured(groupId, target.floor);
   if (floor) {
     const needed = peer.result.mean / minimum;
@@ -305,8 +344,9 @@ function cpuSeconds(result) {
 }
 function row(entry, ratioText) {
   const sd = entry.runs > 1 && typeof entry.result.stddev === 'number' ? ` ± ${fixed(entry.result.stddev, 3)}` : '';
+  const median = entry.runs > 2 ? `; ${fixed(medianOf(entry.result.times), 3)}` : '';
   return `| ${escapeCell(entry.name)} | ${code(entry.command)} | ${entry.packets !== null ? integer(entry.packets) : '?'} | ${entry.runs} | ` +
-    `${fixed(entry.result.mean, 3)}${sd} | ${cpuSeconds(entry.result)} | ${entry.packetsPerSecond !== null ? integer(entry.packetsPerSecond) : '?'} | ` +
+    `${fixed(entry.result.mean, 3)}${sd}${median} | ${cpuSeconds(entry.result)} | ${entry.packetsPerSecond !== null ? integer(entry.packetsPerSecond) : '?'} | ` +
     `${entry.megabytesPerSecond !== null ? fixed(entry.megabytesPerSecond, 1) : '?'} | ${ratioText} |`;
 }
 

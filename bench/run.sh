@@ -4,6 +4,8 @@
 #
 # Environment (all optional):
 #   BENCH_RUNS=3          hyperfine runs per command (reader groups use BENCH_RUNS+2, tshark -T json uses 2)
+#   BENCH_ROUNDS=3        rounds of the inject-toa and strip groups (file to file and null sink): hyperfine runs every
+#                         command BENCH_RUNS times, then again, ...; report.mjs pools the runs of all rounds
 #   BENCH_SKIP_4M=1       skip the 4M-packet memory-scaling runs (saves ~4 GB of disk and a few minutes)
 #   BENCH_INJECT_ARGS=""  extra arguments for `toa inject-toa` (e.g. a client-address mapping option)
 #   BENCH_STRIP_ARGS=""   extra arguments for `toa strip`
@@ -24,6 +26,7 @@ FLOWS=${BENCH_FLOWS:-50000}
 RES=${BENCH_RESULTS:-$OUT/results}
 REPORT=${BENCH_REPORT:-bench/RESULTS.md}
 RUNS=${BENCH_RUNS:-3}
+ROUNDS=${BENCH_ROUNDS:-3}
 FAST_RUNS=$((RUNS + 2))
 SLOW_RUNS=2
 INJECT_ARGS=${BENCH_INJECT_ARGS:-}
@@ -70,6 +73,7 @@ first_error() { { grep -m1 -iE 'error|cannot|unknown|invalid' "$1" || head -1 "$
   printf 'capinfos\t%s\n' "$(capinfos --version 2>/dev/null | head -1)"
   printf 'tcprewrite\t%s\n' "$(tcprewrite --version 2>&1 | head -1)"
   printf 'NODE_EXTRA_CA_CERTS\t%s\n' "$CA_CERTS_NOTE"
+  printf 'rounds\t%s\n' "$ROUNDS"
   printf 'load average at start\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
   printf 'git\t%s%s\n' "$(git rev-parse --short HEAD 2>/dev/null)" "$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (src/ has uncommitted changes)')"
 } > "$RES/machine.tsv"
@@ -265,18 +269,28 @@ group_add() { # name role input-key command...
   G_ARGS+=(-n "$name" "$cmd"); G_NAMES+=("$name"); G_CMDS+=("$cmd")
 }
 selected() { [ -z "${BENCH_GROUPS:-}" ] || [[ " $BENCH_GROUPS " == *" $1 "* ]]; }
-group_run() { # runs
-  local runs=$1
+group_run() { # runs [rounds]
+  local runs=$1 rounds=${2:-1}
   [ ${#G_NAMES[@]} -gt 0 ] || { log "[$G] nothing to run"; return; }
   if ! selected "$G"; then
     local name
     for name in "${G_NAMES[@]}"; do note "$G" "$name" skip "NOT RUN: group not selected (BENCH_GROUPS=$BENCH_GROUPS)"; done
     return
   fi
-  log "[$G] hyperfine: ${G_NAMES[*]}"
-  if hyperfine -N --style basic --warmup 1 --runs "$runs" --output=null "${G_PREPARE[@]}" --export-json "$RES/$G.json" \
-      "${G_ARGS[@]}" > "$RES/$G.log" 2>&1; then
-    return
+  log "[$G] hyperfine: ${G_NAMES[*]} ($rounds round(s) of $runs runs)"
+  if [ "$rounds" -le 1 ]; then
+    hyperfine -N --style basic --warmup 1 --runs "$runs" --output=null "${G_PREPARE[@]}" --export-json "$RES/$G.json" \
+      "${G_ARGS[@]}" > "$RES/$G.log" 2>&1 && return
+  else
+    # rounds: every command, then every command again, ...; report.mjs pools the runs of $G.round-K.json
+    local k ok=1
+    : > "$RES/$G.log"
+    for k in $(seq "$rounds"); do
+      if ! hyperfine -N --style basic --warmup 1 --runs "$runs" --output=null "${G_PREPARE[@]}" --export-json "$RES/$G.round-$k.json" \
+          "${G_ARGS[@]}" >> "$RES/$G.log" 2>&1; then ok=0; break; fi
+    done
+    [ $ok = 1 ] && return
+    rm -f "$RES/$G".round-*.json
   fi
   # one command failed: time each command alone so the others still get numbers
   note "$G" "(group)" info "hyperfine failed on the combined run (see results/$G.log); timing each command alone"
@@ -330,24 +344,24 @@ group_prepare "rm -f $RW_OUTPUTS"
 [ $OK_INJECT = 1 ] && group_add "toa inject-toa" toa big-notoa $TOA inject-toa "$OUT/big-notoa.pcap" -o "$OUT/inject-out.pcap" $INJECT_ARGS
 have tcprewrite && group_add "tcprewrite -C" peer big-notoa tcprewrite -C -i "$OUT/big-notoa.pcap" -o "$OUT/tcprewrite-out.pcap"
 group_add "cp (copy floor)" floor big-notoa cp "$OUT/big-notoa.pcap" "$OUT/cp-out.pcap"
-group_run "$RUNS"
+group_run "$RUNS" "$ROUNDS"
 
 group_begin inject-toa-null
 [ $OK_INJECT_STDOUT = 1 ] && group_add "toa inject-toa -o -" toa big-notoa $TOA inject-toa "$OUT/big-notoa.pcap" -o - $INJECT_ARGS
 have tcprewrite && group_add "tcprewrite -C -o /dev/null" peer big-notoa tcprewrite -C -i "$OUT/big-notoa.pcap" -o /dev/null
-group_run "$RUNS"
+group_run "$RUNS" "$ROUNDS"
 
 group_begin strip
 group_prepare "rm -f $RW_OUTPUTS"
 [ $OK_STRIP = 1 ] && group_add "toa strip" toa big $TOA strip "$B" -o "$OUT/strip-out.pcap" $STRIP_ARGS
 have tcprewrite && group_add "tcprewrite -C" peer big tcprewrite -C -i "$B" -o "$OUT/tcprewrite-out.pcap"
 group_add "cp (copy floor)" floor big cp "$B" "$OUT/cp-out.pcap"
-group_run "$RUNS"
+group_run "$RUNS" "$ROUNDS"
 
 group_begin strip-null
 [ $OK_STRIP_STDOUT = 1 ] && group_add "toa strip -o -" toa big $TOA strip "$B" -o - $STRIP_ARGS
 have tcprewrite && group_add "tcprewrite -C -o /dev/null" peer big tcprewrite -C -i "$B" -o /dev/null
-group_run "$RUNS"
+group_run "$RUNS" "$ROUNDS"
 rm -f "$OUT/cp-out.pcap"
 
 group_begin stats
