@@ -186,6 +186,19 @@ describe('pcap reader', () => {
     expect(reader.summary.truncatedAt).toBe(24);
   });
 
+  it('a file read after close() fails loudly instead of ending early with the packets read so far', async () => {
+    const spec: PcapSpec = { packets: Array.from({ length: 20 }, (_, i) => ({ seconds: i, fraction: 0, data: range(100) })) };
+    const dir = mkdtempSync(join(tmpdir(), 'toa-cap-'));
+    const path = join(dir, 'closed.pcap');
+    writeFileSync(path, buildPcap(spec));
+    // a chunk of 256 bytes: the first read (at open) holds two records, the rest needs reads of the closed file
+    const reader = await openCapture(path, { chunkBytes: 256 });
+    await reader.close();
+    let seen = 0;
+    await expect(reader.read(() => void seen++)).rejects.toThrow(/after it was closed/);
+    expect(seen).toBeLessThan(20);
+  });
+
   it('a file shorter than the file header fails in openCapture', async () => {
     await expect(openCaptureBytes(buildPcap({ packets: [] }).subarray(0, 20), 'short')).rejects.toThrow(/truncated pcap file header/);
   });
