@@ -13,7 +13,7 @@
  * input every packet before the damage is processed and counted, then the writer is aborted (no
  * output file) and the CaptureError is rethrown (exit 1).
  */
-import { openCapture, type BufferedRecord } from '../codec/capture.js';
+import { DEFAULT_CHUNK_BYTES, openCapture, type BufferedRecord } from '../codec/capture.js';
 import { createCaptureWriter, type CaptureWriter, type WritablePacket } from '../codec/capture-writer.js';
 import { CaptureError, CliError } from '../codec/errors.js';
 import { assertOutputIsNotInput } from '../util/output.js';
@@ -52,17 +52,6 @@ export interface PacketRewriter {
   /** Called once at the end (or after damage), before the summary is final. */
   finish?(summary: RewriteSummary): void;
 }
-
-/**
- * Reads of the input and the output's buffers. Each read call has a fixed cost on the main thread, but
- * larger chunks lost: with 4 MiB (a read-ahead ring of ~17 MiB, as much again for the output) half the
- * runs of inject-toa on bench/out/big-notoa.pcap took ~0.7 s instead of ~0.47 s (20 alternating runs:
- * mean 616 ms, max 771), with 1 MiB none did (mean 488 ms, max 515); 512 KiB and 2 MiB were in between.
- * A likely reason (not measured): the ring is written by the kernel on one CPU and parsed on the other; a few
- * MiB stay in the shared cache, 17 MiB do not. Fresh buffers also cost a page fault per 4 KiB page on first use (~10 µs
- * each on the VM this was measured on), paid while the first chunks are read.
- */
-const REWRITE_CHUNK_BYTES = 1024 * 1024;
 
 /** rewriteRecord's answer for "take the general path". */
 export const NOT_HANDLED = -2;
@@ -156,12 +145,12 @@ export class RewriteEngine {
   async run(input: string, output: string, rewriter: PacketRewriter, stderr: NodeJS.WritableStream, label: string): Promise<RewriteSummary> {
     assertOutputIsNotInput([input], output);
     const inPlace = rewriter.inPlace === true;
-    const reader = await openCapture(input, { lazyData: inPlace, chunkBytes: REWRITE_CHUNK_BYTES });
+    const reader = await openCapture(input, { lazyData: inPlace });
     let writer: CaptureWriter;
     try {
       // output buffers of the chunk size: about one buffer handed to the thread pool per chunk read, so
       // drain() between chunks keeps the pool from filling up (a full pool writes on the main thread)
-      writer = createCaptureWriter(output, { like: reader.info, asyncWrites: true, bufferBytes: REWRITE_CHUNK_BYTES });
+      writer = createCaptureWriter(output, { like: reader.info, asyncWrites: true, bufferBytes: DEFAULT_CHUNK_BYTES });
     } catch (err) {
       await reader.close();
       throw err;
