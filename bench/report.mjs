@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pooled } from './pool.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.resolve(process.argv[2] ?? path.join(here, 'out/results'));
@@ -33,37 +34,6 @@ const inputs = new Map(readTsv('inputs.tsv', ['key', 'file', 'packets', 'bytes',
 const commands = readTsv('commands.tsv', ['group', 'name', 'role', 'input', 'command']);
 const statuses = readTsv('status.tsv', ['group', 'name', 'kind', 'text']);
 const rssRows = readTsv('rss.tsv', ['name', 'role', 'input', 'maxRssKib', 'wall', 'exit', 'command']);
-
-/**
- * Two hyperfine results of one command (rounds of a group, run.sh BENCH_ROUNDS) as one: every run's time
- * kept, mean, standard deviation, median, min and max recomputed over all of them, user and system time
- * weighted by runs (hyperfine records only their means).
- */
-function pooled(a, b) {
-  const times = [...a.times, ...b.times];
-  const n = times.length;
-  const mean = times.reduce((x, y) => x + y, 0) / n;
-  const stddev = n > 1 ? Math.sqrt(times.reduce((x, t) => x + (t - mean) ** 2, 0) / (n - 1)) : null;
-  const weighted = (key) =>
-    typeof a[key] === 'number' && typeof b[key] === 'number' ? (a[key] * a.times.length + b[key] * b.times.length) / n : undefined;
-  return {
-    ...a,
-    times,
-    mean,
-    stddev,
-    median: medianOf(times),
-    min: Math.min(...times),
-    max: Math.max(...times),
-    user: weighted('user'),
-    system: weighted('system'),
-    exit_codes: [...(a.exit_codes ?? []), ...(b.exit_codes ?? [])],
-  };
-}
-function medianOf(values) {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /** group -> name -> hyperfine result (the rounds of a group pooled) */
 const timings = new Map();
@@ -314,7 +284,7 @@ function withNullSink(groupId, target, fileRatio, toa, peer, fileVerdict) {
   const minimum = target.minimum;
   const parts = [`file to file ${fixed(fileRatio, 2)}× (${fileVerdict === 'PASS' ? 'meets' : 'misses'} ${minimum}×)`];
   // for reading a noisy run, not for the verdict: the same ratio from the median run times
-  if (toa.runs > 2 && peer.runs > 2) parts.push(`from median times ${fixed(medianOf(peer.result.times) / medianOf(toa.result.times), 2)}× (not the target's measure)`);
+  if (toa.runs > 2 && peer.runs > 2) parts.push(`from median times ${fixed(peer.result.median / toa.result.median, 2)}× (not the target's measure)`);
   const floor = measured(groupId, target.floor);
   if (floor) {
     const needed = peer.result.mean / minimum;
@@ -344,7 +314,7 @@ function cpuSeconds(result) {
 }
 function row(entry, ratioText) {
   const sd = entry.runs > 1 && typeof entry.result.stddev === 'number' ? ` ± ${fixed(entry.result.stddev, 3)}` : '';
-  const median = entry.runs > 2 ? `; ${fixed(medianOf(entry.result.times), 3)}` : '';
+  const median = entry.runs > 2 ? `; ${fixed(entry.result.median, 3)}` : '';
   return `| ${escapeCell(entry.name)} | ${code(entry.command)} | ${entry.packets !== null ? integer(entry.packets) : '?'} | ${entry.runs} | ` +
     `${fixed(entry.result.mean, 3)}${sd}${median} | ${cpuSeconds(entry.result)} | ${entry.packetsPerSecond !== null ? integer(entry.packetsPerSecond) : '?'} | ` +
     `${entry.megabytesPerSecond !== null ? fixed(entry.megabytesPerSecond, 1) : '?'} | ${ratioText} |`;
