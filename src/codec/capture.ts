@@ -21,8 +21,8 @@ export const DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024;
  * Bytes per read of the input (and per output buffer of the rewriters). Larger lost where it was measured: with
  * 4 MiB, about half the runs of inject-toa on bench/out/big-notoa.pcap took ~0.7 s instead of ~0.47 s (20
  * alternating runs: mean 616 ms, max 771; with 1 MiB mean 488 ms, max 515); 512 KiB and 2 MiB reads were in
- * between. Why was not measured; fresh buffers cost a page fault per 4 KiB page on first use (10-19 us each on
- * that VM), and a few MiB of read-ahead stay in the shared cache where ~17 MiB do not.
+ * between. Why was not measured. Two candidates: fresh buffers cost a page fault per 4 KiB page on first use
+ * (10-19 us each on that VM), and a few MiB of read-ahead may stay in the shared cache where ~17 MiB cannot.
  */
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 /** Room kept in front of each read-ahead chunk for the partial record carried over (default snaplen + header). */
