@@ -160,6 +160,26 @@ describe.skipIf(!built)('bin/toa.js and the code cache', () => {
     expect(r.stderr).toMatch(/^toa: internal error: [^\n]+\n$/);
   });
 
+  it('one thread-pool thread unless UV_THREADPOOL_SIZE is set: the setting takes effect (threads counted after a read)', () => {
+    // threads of the process once the pool has run one read: main, V8's, libuv's, ... ; only the pool's differ below
+    const probe = (value: string | undefined): { size: string; threads: number } => {
+      const code =
+        `require(${JSON.stringify(join(repoRoot, 'bin', 'toa.js'))});` +
+        "const fs = require('node:fs');" +
+        "fs.read(fs.openSync(process.execPath, 'r'), Buffer.alloc(16), 0, 16, 0, () => {" +
+        "  console.log(JSON.stringify({ size: process.env.UV_THREADPOOL_SIZE, threads: fs.readdirSync('/proc/self/task').length }));" +
+        '});';
+      const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', env: { ...env, UV_THREADPOOL_SIZE: value } });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { size: string; threads: number };
+    };
+    const own = probe(undefined);
+    const four = probe('4');
+    expect(own.size).toBe('1');
+    expect(four.size).toBe('4');
+    expect(four.threads - own.threads).toBe(3);
+  });
+
   it('node flags that make V8 reject the cache: the same output', () => {
     const flags = ['--max-semi-space-size=32'];
     expect(cacheUsed(repoRoot, ['decode'], flags)).toBe(false);
