@@ -29,8 +29,14 @@ export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 const READ_AHEAD_HEADROOM = 256 * 1024 + 64;
 /** Inputs at least this large (or of unknown size: pipes) read into checksum.ts chunk buffers (checksumBuffer). */
 const LARGE_INPUT = 16 * 1024 * 1024;
-/** Read-ahead buffers (each READ_AHEAD_HEADROOM + chunk bytes): one parsed, the others being read or written out. */
-const READ_AHEAD_BUFFERS = 4;
+/**
+ * Read-ahead buffers (each READ_AHEAD_HEADROOM + chunk bytes): one parsed, the others read or being read, or
+ * waiting for the writes of a rewriter that borrowed their records (each of those is read into again only once
+ * they are written, which its owner learns only between two chunks). With 4, inject-toa on
+ * bench/out/big-notoa.pcap waited for a read before every one of its 423 chunks (56-61 ms in all); with 6, for
+ * 6-16 ms (instrumented runs, one thread-pool thread). The extra buffers cost ~500 first-touch page faults.
+ */
+const READ_AHEAD_BUFFERS = 6;
 
 export interface OpenCaptureOptions {
   /** Largest record/block accepted (default 256 MiB); larger lengths are damage, not a reason to allocate. */
@@ -81,9 +87,16 @@ export interface CaptureReader {
  * Byte sources
  * ---------------------------------------------------------------------------------------------- */
 
-interface ByteSource {
+export interface ByteSource {
   /** Read up to `length` bytes into buf at `offset`; resolves 0 at the end of the input. */
   readInto(buf: Uint8Array, offset: number, length: number): Promise<number>;
+  /**
+   * Sources with a size (regular files): read up to `length` bytes at file offset `position` without
+   * moving the position readInto goes on from, so that several reads can be under way at once.
+   */
+  readAt?(buf: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  /** Where the next readInto reads (sources with readAt). */
+  readonly position?: number;
   close(): Promise<void>;
   readonly size: number | null;
 }
@@ -97,18 +110,28 @@ const closeAsync = promisify(close);
 
 /** A file read through its descriptor (the reads run on the thread pool). */
 class FileSource implements ByteSource {
-  private position = 0;
+  position = 0;
   private closed = false;
+  readonly readAt: ByteSource['readAt'];
   constructor(
     private readonly fd: number,
     readonly size: number | null,
-  ) {}
+  ) {
+    // pipes, FIFOs and devices have no positions: only sequential reads
+    this.readAt = size === null ? undefined : this.readAtPosition;
+  }
   async readInto(buf: Uint8Array, offset: number, length: number): Promise<number> {
     // a read after close() is a bug of the caller: never an early end of the input (packets silently lost)
     if (this.closed) throw new Error('internal: read of a capture file after it was closed');
     if (length === 0) return 0;
     const { bytesRead } = await readAsync(this.fd, buf, offset, length, this.size === null ? null : this.position);
     this.position += bytesRead;
+    return bytesRead;
+  }
+  private async readAtPosition(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    if (this.closed) throw new Error('internal: read of a capture file after it was closed');
+    if (length === 0) return 0;
+    const { bytesRead } = await readAsync(this.fd, buf, offset, length, position);
     return bytesRead;
   }
   async close(): Promise<void> {
@@ -152,15 +175,15 @@ class StreamSource implements ByteSource {
 }
 
 class BytesSource implements ByteSource {
-  private position = 0;
+  private consumed = 0;
   constructor(private readonly bytes: Uint8Array) {}
   get size(): number {
     return this.bytes.length;
   }
   async readInto(buf: Uint8Array, offset: number, length: number): Promise<number> {
-    const n = Math.min(length, this.bytes.length - this.position);
-    buf.set(this.bytes.subarray(this.position, this.position + n), offset);
-    this.position += n;
+    const n = Math.min(length, this.bytes.length - this.consumed);
+    buf.set(this.bytes.subarray(this.consumed, this.consumed + n), offset);
+    this.consumed += n;
     return n;
   }
   async close(): Promise<void> {}
@@ -259,6 +282,11 @@ export async function openCaptureStream(
   opts: OpenCaptureOptions = {},
 ): Promise<CaptureReader> {
   return start(new StreamSource(stream), name, opts);
+}
+
+/** Open a capture from any ByteSource (tests give sources whose reads finish out of order or fail). */
+export async function openCaptureSource(source: ByteSource, name: string, opts: OpenCaptureOptions = {}): Promise<CaptureReader> {
+  return start(source, name, opts);
 }
 
 /** Open a capture held in memory. */
@@ -481,68 +509,116 @@ interface ReadSlot {
   to: number;
   /** A recycled slot is read into once this settles (writes still borrowing its bytes). */
   release: Promise<void> | undefined;
+  /** Its read finished (from/to set; from === to: the input ended there). */
+  done: boolean;
 }
 
 /**
- * Up to READ_AHEAD_BUFFERS chunks read ahead, in order, one read at a time: as soon as a read
- * returns, the next one starts into a free buffer (allocated until there are READ_AHEAD_BUFFERS),
- * so reads keep going while the consumer parses and while earlier buffers are still being written
- * out; a recycled buffer is read into once its `release` settles.
+ * Up to READ_AHEAD_BUFFERS chunks read ahead, delivered in file order. A source with positions (a
+ * regular file) gets a read for every free buffer at once, each at the file offset reserved for it,
+ * so the thread pool always has the next reads queued and goes from one to the next without waiting
+ * for the main thread to start each (which it can only do between two chunks it parses); the reads
+ * at and past the size the file had when it was opened (it may have grown) go one at a time, as do
+ * all reads of a pipe. A recycled buffer is read into once its `release` settles.
  */
 class ReadAhead {
-  private readonly filled: ReadSlot[] = [];
+  /** Slots with a read issued (or waiting for its release), in file order; the head is next() once done. */
+  private readonly queue: ReadSlot[] = [];
   private readonly free: ReadSlot[] = [];
   private allocated = 0;
-  private reading: Promise<void> | null = null;
+  /** Reads under way (including those waiting for their buffer's release). */
+  private running = 0;
+  /** No more reads are started: the end of the input was reached, or settle() was called. */
   private ended = false;
   private failure: { error: unknown } | null = null;
   private waiter: (() => void) | null = null;
+  private idleWaiters: Array<() => void> = [];
+  /** Sources with positions: the file offset the next read starts at. */
+  private nextPosition: number;
+  private readonly knownSize: number;
 
   constructor(
     private readonly source: ByteSource,
     private readonly chunk: number,
     /** Buffers in the checksum module's memory (large inputs), where checksums are summed in place. */
     private readonly large: boolean,
-  ) {}
+  ) {
+    this.nextPosition = source.position ?? 0;
+    this.knownSize = source.readAt !== undefined && source.size !== null ? source.size : -1;
+  }
 
-  /** Start the next read when none is running, the input has not ended and a buffer is free. */
+  /** Start reads into the free buffers (allocated until there are READ_AHEAD_BUFFERS), as many as allowed. */
   pump(): void {
-    if (this.reading !== null || this.ended || this.failure !== null) return;
-    let slot = this.free.shift();
-    if (slot === undefined) {
-      if (this.allocated === READ_AHEAD_BUFFERS) return;
-      this.allocated++;
-      const length = READ_AHEAD_HEADROOM + this.chunk;
-      const buf = this.large ? checksumBuffer(length) : new Uint8Array(length);
-      slot = { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), from: 0, to: 0, release: undefined };
-    }
-    const target = slot;
-    const release = target.release;
-    target.release = undefined;
-    const read = (): Promise<number> => this.source.readInto(target.buf, READ_AHEAD_HEADROOM, this.chunk);
-    this.reading = (release === undefined ? read() : release.then(read)).then(
-      (n) => {
-        this.reading = null;
-        if (n === 0) {
-          this.ended = true;
-          this.free.unshift(target);
-        } else {
-          target.from = READ_AHEAD_HEADROOM;
+    while (!this.ended && this.failure === null) {
+      // within the size at open: reads side by side; otherwise one at a time, at the offset the last one ended
+      const sideBySide = this.nextPosition < this.knownSize;
+      if (!sideBySide && this.running > 0) return;
+      let slot = this.free.shift();
+      if (slot === undefined) {
+        if (this.allocated === READ_AHEAD_BUFFERS) return;
+        this.allocated++;
+        const length = READ_AHEAD_HEADROOM + this.chunk;
+        const buf = this.large ? checksumBuffer(length) : new Uint8Array(length);
+        slot = { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), from: 0, to: 0, release: undefined, done: false };
+      }
+      const target = slot;
+      target.done = false;
+      target.from = target.to = READ_AHEAD_HEADROOM;
+      const release = target.release;
+      target.release = undefined;
+      this.queue.push(target);
+      this.running++;
+      let read: () => Promise<number>;
+      if (this.knownSize < 0) {
+        read = () => this.source.readInto(target.buf, READ_AHEAD_HEADROOM, this.chunk);
+      } else if (sideBySide) {
+        const position = this.nextPosition;
+        const length = Math.min(this.chunk, this.knownSize - position);
+        this.nextPosition += length;
+        read = () => this.readFully(target.buf, length, position);
+      } else {
+        const position = this.nextPosition;
+        read = () => this.source.readAt!(target.buf, READ_AHEAD_HEADROOM, this.chunk, position);
+      }
+      (release === undefined ? read() : release.then(read)).then(
+        (n) => {
+          this.running--;
+          if (!sideBySide) this.nextPosition += n;
           target.to = READ_AHEAD_HEADROOM + n;
-          this.filled.push(target);
-          this.pump();
-        }
-        this.wake();
-      },
-      (error: unknown) => {
-        this.reading = null;
-        this.failure = { error };
-        this.wake();
-      },
-    );
+          target.done = true;
+          if (n === 0) this.ended = true;
+          else this.pump();
+          this.wake();
+        },
+        (error: unknown) => {
+          this.running--;
+          this.failure ??= { error };
+          this.wake();
+        },
+      );
+    }
+  }
+
+  /**
+   * `length` bytes at `position` into buf after the headroom, going on after a short read; fewer only
+   * when the file ends sooner (it shrank since it was opened).
+   */
+  private async readFully(buf: Uint8Array, length: number, position: number): Promise<number> {
+    let done = 0;
+    while (done < length) {
+      const n = await this.source.readAt!(buf, READ_AHEAD_HEADROOM + done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
   }
 
   private wake(): void {
+    if (this.running === 0) {
+      const idle = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of idle) resolve();
+    }
     const waiter = this.waiter;
     if (waiter === null) return;
     this.waiter = null;
@@ -552,31 +628,36 @@ class ReadAhead {
   /** The oldest slot read and not taken, or null at the end of the input (rejects when a read failed). */
   async next(): Promise<ReadSlot | null> {
     for (;;) {
-      const head = this.filled[0];
-      if (head !== undefined) return head;
+      const head = this.queue[0];
+      if (head !== undefined && head.done) return head.to === head.from ? null : head;
       if (this.failure !== null) throw this.failure.error;
-      if (this.ended) return null;
-      this.pump();
+      if (head === undefined) {
+        if (this.ended) return null;
+        this.pump();
+        // every buffer is held by the consumer: a bug of the caller, never an early end of the input
+        if (this.queue.length === 0) throw new Error('internal: the capture reader has no free buffer to read into');
+      }
       await new Promise<void>((resolve) => (this.waiter = resolve));
     }
   }
 
   /** The consumer took the slot next() gave (its bytes now belong to the consumer until recycled). */
   take(): void {
-    this.filled.shift();
+    this.queue.shift();
   }
 
   /** Hand back a taken slot: it is read into again once `release` settles. */
   recycle(slot: ReadSlot, release: Promise<void> | undefined): void {
     slot.from = slot.to = 0;
+    slot.done = false;
     slot.release = release;
     this.free.push(slot);
     this.pump();
   }
 
-  /** Start no more reads and wait for the one in progress, if any (before the input is closed). */
+  /** Start no more reads and wait for those under way, if any (before the input is closed). */
   async settle(): Promise<void> {
     this.ended = true;
-    while (this.reading !== null) await this.reading;
+    while (this.running > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 }
