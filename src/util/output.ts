@@ -6,7 +6,8 @@
  *   so a failed run never leaves a partial output (nor clobbers an existing file).
  * - `asyncWrites` (regular files only): a full buffer is handed to fs.write (libuv thread pool) at its
  *   file position and encoding goes on in the next of a few pooled buffers, so the kernel's write time
- *   overlaps the caller's work. The caller awaits `drain()` now and then (bounded buffers in flight,
+ *   overlaps the caller's work. Each write starts at once, at its own position, also while earlier
+ *   ones are still running: the pool goes from one to the next without waiting for the main thread. The caller awaits `drain()` now and then (bounded buffers in flight,
  *   constant memory) and ends with `closeAsync()`; a failed write is reported (CliError) by the next
  *   writeBytes/flush/drain/closeAsync, which removes the temporary file first.
  * - `borrow(bytes)` hands bytes over by reference (no copy): they go out in order with the buffered
@@ -301,8 +302,8 @@ export class BufferedOutput {
    */
   released(): Promise<void> | undefined {
     const a = this.async;
-    if (a === null || (!a.writing && a.queue.length === 0)) return undefined;
-    const seq = a.queuedItems;
+    if (a === null || a.inFlight === 0) return undefined;
+    const seq = a.startedItems;
     return new Promise<void>((resolvePromise) => a.releaseWaiters.push({ seq, resolve: resolvePromise }));
   }
 
@@ -328,6 +329,12 @@ export class BufferedOutput {
 
   /** asyncWrites: queue the filled buffer at its file position and go on in a free one. */
   private flushAsync(a: AsyncWrites): void {
+    if (a.failure !== null && a.inFlight > 0) {
+      // a write failed while others still run: nothing more is written, and the failure is reported by
+      // drain() or closeAsync() once those have returned (the descriptor is closed by then)
+      this.takeParts();
+      return;
+    }
     this.throwIfFailed(a);
     if (this.finished) throw new Error(`output ${this.path} is already closed`);
     const length = this.partsLength + this.position - this.sealStart;
@@ -347,9 +354,7 @@ export class BufferedOutput {
       return;
     }
     this.setBuffer(next);
-    a.queue.push({ parts, buffer, length, position });
-    a.queuedItems++;
-    if (!a.writing) this.startNextWrite(a);
+    this.startWrite(a, parts, buffer, length, position);
   }
 
   private setBuffer(buffer: Uint8Array): void {
@@ -372,48 +377,50 @@ export class BufferedOutput {
     this.written += length;
   }
 
-  /** Start the next queued write (one at a time, in file order) and wake a drain() waiter. */
-  private startNextWrite(a: AsyncWrites): void {
-    const item = a.failure === null && !this.finished ? a.queue.shift() : undefined;
-    a.writing = item !== undefined;
-    this.settleDrain(a);
-    this.settleReleased(a);
-    if (item === undefined) return;
-    const { parts, buffer, length, position } = item;
+  /**
+   * Hand `parts` (`length` bytes, views of the pooled `buffer` and borrowed arrays) to the thread pool
+   * at file offset `position`, going on where a partial write stopped. `buffer` is free again when the
+   * write has finished; drain() and released() waiters are woken then.
+   */
+  private startWrite(a: AsyncWrites, parts: Uint8Array[], buffer: Uint8Array, length: number, position: number): void {
+    const seq = ++a.startedItems;
+    a.inFlight++;
     let done = 0;
     const step = (): void => {
-      const after = (err: NodeJS.ErrnoException | null, n: number): void => {
-        if (err === null && n > 0 && done + n < length && !this.finished) {
-          done += n;
-          step();
-          return;
-        }
-        a.finishedItems++;
-        if (err !== null || n <= 0) a.failure ??= err ?? new Error('write returned 0 bytes');
-        else this.written += length;
-        if (a.free.length < ASYNC_POOL_BUFFERS) a.free.push(buffer);
-        if (this.finished && a.closeWhenIdle) {
-          // aborted while this write was running: the descriptor is released now that no write uses it
-          a.closeWhenIdle = false;
-          closeQuietly(this.fd);
-        }
-        this.startNextWrite(a);
-      };
       const rest = done === 0 ? parts : partsAfter(parts, done);
       if (rest.length === 1) write(this.fd, rest[0]!, 0, rest[0]!.length, position + done, after);
       else writev(this.fd, rest, position + done, after);
     };
+    const after = (err: NodeJS.ErrnoException | null, n: number): void => {
+      if (err === null && n > 0 && done + n < length && !this.finished) {
+        done += n;
+        step();
+        return;
+      }
+      a.inFlight--;
+      a.markFinished(seq);
+      if (err !== null || n <= 0) a.failure ??= err ?? new Error('write returned 0 bytes');
+      else if (!this.finished) this.written += length;
+      if (a.free.length < ASYNC_POOL_BUFFERS) a.free.push(buffer);
+      if (this.finished && a.closeWhenIdle && a.inFlight === 0) {
+        // aborted while writes were running: the descriptor is released now that none uses it
+        a.closeWhenIdle = false;
+        closeQuietly(this.fd);
+      }
+      this.settleDrain(a);
+      this.settleReleased(a);
+    };
     step();
   }
 
-  /** Settle the released() promises whose writes have all finished (all of them once nothing runs). */
+  /** Settle the released() promises whose writes have all finished (all of them once none runs). */
   private settleReleased(a: AsyncWrites): void {
     const waiters = a.releaseWaiters;
     if (waiters.length === 0) return;
-    const idle = !a.writing;
+    const idle = a.inFlight === 0;
     let kept = 0;
     for (const w of waiters) {
-      if (idle || a.finishedItems >= w.seq) w.resolve();
+      if (idle || a.finishedInOrder >= w.seq) w.resolve();
       else waiters[kept++] = w;
     }
     waiters.length = kept;
@@ -442,6 +449,7 @@ export class BufferedOutput {
   drain(): Promise<void> | undefined {
     const a = this.async;
     if (a === null) return undefined;
+    if (a.failure !== null && a.inFlight > 0) return this.waitUntilBusyAtMost(a, 0);
     this.throwIfFailed(a);
     if (a.busy() <= ASYNC_DRAIN_BUSY || this.finished) return undefined;
     return this.waitUntilBusyAtMost(a, ASYNC_DRAIN_BUSY);
@@ -450,7 +458,13 @@ export class BufferedOutput {
   private waitUntilBusyAtMost(a: AsyncWrites, busy: number): Promise<void> {
     return new Promise<void>((resolvePromise, reject) => {
       a.drainBusy = busy;
-      a.waiter = () => {
+      const waiter = (): void => {
+        if (a.failure !== null && a.inFlight > 0) {
+          // report the failure once every write in flight has returned
+          a.drainBusy = 0;
+          a.waiter = waiter;
+          return;
+        }
         if (a.failure !== null) {
           try {
             this.throwIfFailed(a);
@@ -461,6 +475,7 @@ export class BufferedOutput {
         }
         resolvePromise();
       };
+      a.waiter = waiter;
       this.settleDrain(a);
     });
   }
@@ -512,10 +527,9 @@ export class BufferedOutput {
     if (this.finished) return;
     const a = this.async;
     if (a !== null) {
-      // the queue is empty whenever no write is in flight (startNextWrite takes the next at once):
       // what is still buffered is written here, at its position, before the rename
       this.throwIfFailed(a);
-      if (a.writing) throw new Error(`output ${this.path}: close() while a write is in flight; use closeAsync()`);
+      if (a.inFlight > 0) throw new Error(`output ${this.path}: close() while a write is in flight; use closeAsync()`);
       const length = this.partsLength + this.position - this.sealStart;
       if (length > 0) this.writeAt(this.takeParts(), length, a.filePosition);
       a.filePosition += length;
@@ -560,12 +574,11 @@ export class BufferedOutput {
       return;
     }
     const a = this.async;
-    if (a !== null && a.writing) {
-      // a thread-pool write still uses the descriptor: it is closed when that write returns
+    if (a !== null && a.inFlight > 0) {
+      // thread-pool writes still use the descriptor: it is closed when the last of them returns
       a.closeWhenIdle = true;
-      a.queue.length = 0;
       this.settleDrain(a);
-      // released() waiters settle when that write returns (startNextWrite finds nothing more)
+      // released() waiters settle when those writes return
     } else {
       closeQuietly(this.fd);
     }
@@ -603,37 +616,39 @@ function partsAfter(parts: readonly Uint8Array[], skip: number): Uint8Array[] {
   return rest;
 }
 
-interface QueuedWrite {
-  /** What to write, in order: `length` bytes at file offset `position`. */
-  parts: Uint8Array[];
-  /** The pooled buffer the buffered parts are views of: free again when the write has finished. */
-  buffer: Uint8Array;
-  length: number;
-  position: number;
-}
-
-/** The state of an output with asyncWrites: one write in flight at a time, in file order. */
+/** The state of an output with asyncWrites: writes in flight side by side, each at its own file offset. */
 class AsyncWrites {
   /** File offset of the next buffer handed over. */
   filePosition = 0;
-  /** Buffers of the pool that are neither being filled nor queued. */
+  /** Buffers of the pool that are neither being filled nor being written. */
   readonly free: Uint8Array[] = [];
   /** Buffers allocated so far (the first is the output's own). */
   allocated = 1;
-  readonly queue: QueuedWrite[] = [];
-  writing = false;
+  /** Writes handed to the thread pool and not finished. */
+  inFlight = 0;
   failure: unknown = null;
   /** Called when busy() falls to drainBusy or a write fails. */
   waiter: (() => void) | null = null;
   drainBusy = ASYNC_DRAIN_BUSY;
-  /** abort() came while a write was running: close the descriptor when it returns. */
+  /** abort() came while writes were running: close the descriptor when the last returns. */
   closeWhenIdle = false;
-  /** Writes queued / finished (or failed) so far, and the released() promises waiting on them. */
-  queuedItems = 0;
-  finishedItems = 0;
+  /** Writes started so far (numbered from 1), and the released() promises waiting on them. */
+  startedItems = 0;
   readonly releaseWaiters: Array<{ seq: number; resolve: () => void }> = [];
+  /** Writes 1..finishedInOrder have all finished (or failed); later ones that finished before an earlier one. */
+  finishedInOrder = 0;
+  private readonly finishedAhead = new Set<number>();
   constructor(readonly bufferBytes: number) {}
   busy(): number {
-    return this.queue.length + (this.writing ? 1 : 0);
+    return this.inFlight;
+  }
+  /** Write `seq` finished (or failed). */
+  markFinished(seq: number): void {
+    if (seq !== this.finishedInOrder + 1) {
+      this.finishedAhead.add(seq);
+      return;
+    }
+    this.finishedInOrder = seq;
+    while (this.finishedAhead.delete(this.finishedInOrder + 1)) this.finishedInOrder++;
   }
 }
