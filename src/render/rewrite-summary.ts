@@ -2,7 +2,7 @@
 import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { RewriteSummary } from '../rewrite/summary.js';
-import { groupDigits as n } from './common.js';
+import { groupDigits as n } from './group-digits.js';
 
 export function renderRewriteSummary(s: RewriteSummary, chalk: ChalkInstance): string {
   const table = new Table({ head: [chalk.bold(s.command), chalk.bold('count')], style: { head: [], border: [], compact: true }, colAligns: ['left', 'right'] });
