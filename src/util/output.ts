@@ -7,9 +7,11 @@
  * - `asyncWrites` (regular files only): a full buffer is handed to fs.write (libuv thread pool) at its
  *   file position and encoding goes on in the next of a few pooled buffers, so the kernel's write time
  *   overlaps the caller's work. Each write starts at once, at its own position, also while earlier
- *   ones are still running: the pool goes from one to the next without waiting for the main thread. The caller awaits `drain()` now and then (bounded buffers in flight,
- *   constant memory) and ends with `closeAsync()`; a failed write is reported (CliError) by the next
- *   writeBytes/flush/drain/closeAsync, which removes the temporary file first.
+ *   ones still run: the pool goes from one to the next without waiting for the main thread. The caller
+ *   awaits `drain()` now and then (bounded buffers in flight, constant memory) and ends with
+ *   `closeAsync()`. A failed write is reported (CliError) by the next writeBytes/flush/drain/closeAsync,
+ *   which removes the temporary file first; while other writes still run, only by drain/closeAsync,
+ *   once they have returned (nothing more is written meanwhile).
  * - `borrow(bytes)` hands bytes over by reference (no copy): they go out in order with the buffered
  *   bytes around them (one writev per batch). The caller keeps them unchanged until `commit()` wrote
  *   them (synchronous outputs) or the promise of `released()` settles (asyncWrites).
