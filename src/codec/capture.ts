@@ -29,6 +29,10 @@ export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 const READ_AHEAD_HEADROOM = 256 * 1024 + 64;
 /** Inputs at least this large (or of unknown size: pipes) read into checksum.ts chunk buffers (checksumBuffer). */
 const LARGE_INPUT = 16 * 1024 * 1024;
+
+function isLargeInput(size: number | null): boolean {
+  return size === null || size >= LARGE_INPUT;
+}
 /**
  * Read-ahead buffers (each READ_AHEAD_HEADROOM + chunk bytes): one parsed, the others read or being read, or
  * waiting for the writes of a rewriter that borrowed their records (each of those is read into again only once
@@ -298,7 +302,10 @@ async function start(source: ByteSource, file: string, opts: OpenCaptureOptions)
   try {
     const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     const chunkBytes = Math.max(64, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
-    const state: DriverState = { buf: new Uint8Array(chunkBytes), end: 0, eof: false };
+    // a large input's first buffer is made like the read-ahead ring's (read() hands it to the ring once its
+    // records are delivered): the ring then makes one buffer fewer, whose pages each cost a fault on first use
+    const first = isLargeInput(source.size) ? checksumBuffer(READ_AHEAD_HEADROOM + chunkBytes) : new Uint8Array(chunkBytes);
+    const state: DriverState = { buf: first, end: 0, eof: false };
     await fill(source, state, 4);
     const format = detectCaptureFormat(state.buf.subarray(0, Math.min(state.end, 8)), file);
     const info: CaptureInfo = { file, format, pcap: null, sections: [], interfaces: [] };
@@ -423,9 +430,11 @@ class Reader implements CaptureReader {
     // end of the current buffer is copied into the headroom in front of the next chunk's bytes. A
     // record that does not fit there gets a buffer of its own size; a record still incomplete is
     // completed with bytes copied from the chunks read after it.
-    const large = this.source.size === null || this.source.size >= LARGE_INPUT;
+    const large = isLargeInput(this.source.size);
     const chunk = this.chunkBytes;
-    const ahead = new ReadAhead(this.source, chunk, large);
+    /** The first buffer, until the ring takes it over (when it has the size of the ring's buffers). */
+    let first: Uint8Array | null = buf.length === READ_AHEAD_HEADROOM + chunk ? buf : null;
+    const ahead = new ReadAhead(this.source, chunk, large, first !== null);
     /** The read-ahead slot `buf` belongs to (null: the first buffer, or one of a large record). */
     let current: ReadSlot | null = null;
     try {
@@ -470,6 +479,10 @@ class Reader implements CaptureReader {
         }
         // the records delivered from the previous buffer are done with: it may be read into again
         if (previous !== null) ahead.recycle(previous, beforeRead?.(previous.buf));
+        else if (first !== null) {
+          ahead.adopt(first, beforeRead?.(first));
+          first = null;
+        }
         // complete the next record with the bytes of the following chunks when this one did not
         while (end - start < parser.need && end < buf.length) {
           const more = await ahead.next();
@@ -542,7 +555,10 @@ class ReadAhead {
     private readonly chunk: number,
     /** Buffers in the checksum module's memory (large inputs), where checksums are summed in place. */
     private readonly large: boolean,
+    /** The reader's first buffer will be adopted: it counts as one of the ring's buffers from the start. */
+    adopting: boolean,
   ) {
+    this.allocated = adopting ? 1 : 0;
     this.nextPosition = source.position ?? 0;
     this.knownSize = source.readAt !== undefined && source.size !== null ? source.size : -1;
   }
@@ -644,6 +660,16 @@ class ReadAhead {
   /** The consumer took the slot next() gave (its bytes now belong to the consumer until recycled). */
   take(): void {
     this.queue.shift();
+  }
+
+  /**
+   * Take the reader's first buffer (READ_AHEAD_HEADROOM + chunk bytes; its records all delivered), counted
+   * in `allocated` since the constructor, as one of the ring's buffers: read into once `release` settles.
+   */
+  adopt(buf: Uint8Array, release: Promise<void> | undefined): void {
+    const slot: ReadSlot = { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), from: 0, to: 0, release, done: false };
+    this.free.push(slot);
+    this.pump();
   }
 
   /** Hand back a taken slot: it is read into again once `release` settles. */

@@ -168,9 +168,9 @@ const SIMD_COPY_MAX = 1 << 16;
 
 /**
  * Module memory, fixed (never grown, so views of it stay valid): the copy area (64 KiB), then 14 MiB of
- * room for chunk buffers (checksumBuffer): a capture reader's read-ahead ring takes up to four buffers of
- * 1.25 MiB (decode) or 4.25 MiB (rewrite chunks), so three rewrite buffers fit (12.75 MiB); a request that
- * no longer fits gets a plain array (summed by the JS path). Pages never
+ * room for chunk buffers (checksumBuffer): a capture reader's first buffer and read-ahead ring take up to
+ * six buffers of 1.25 MiB (7.5 MiB); a request that no longer fits gets a plain array (summed by the JS
+ * path). Pages never
  * written are never touched, but V8 counts the whole memory as external memory: at 32 MiB it pushed the
  * process past V8's external-memory threshold and cost two scavenges and a ~10 ms mark-compact at start
  * (node --trace-gc, decode and strip of bench/out/big.pcap); at 14 MiB neither happens.

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCapture, openCaptureBytes, type BufferedRecord } from '../../src/codec/capture.js';
+import { openCapture, openCaptureBytes, openCaptureSource, type BufferedRecord } from '../../src/codec/capture.js';
 import { createCaptureWriter } from '../../src/codec/capture-writer.js';
 import { CaptureError } from '../../src/codec/errors.js';
 import { buildPcap, pcapRecordOffsets, type PcapSpec } from '../helpers/capture-builder.js';
@@ -136,6 +136,72 @@ describe('writeRecordBytes', () => {
       await writer.closeAsync();
       expect(waits).toBeGreaterThan(1);
       expect(writer.packets).toBe(s.packets.length);
+      expect(Buffer.compare(readFileSync(output), Buffer.from(bytes))).toBe(0);
+    }
+  });
+
+  it('a source of unknown size (a pipe: the large-input path, whose first buffer the read-ahead ring takes over): borrowed runs stay intact until written', async () => {
+    const packets = [];
+    for (let i = 0; i < 2000; i++) {
+      const length = 20 + ((i * 53) % 900);
+      packets.push({ seconds: 2000 + i, fraction: i * 13, data: packetBytes(length, i + 7), originalLength: length });
+    }
+    const bytes = buildPcap({ snapLength: 0, packets });
+    const dir = mkdtempSync(join(tmpdir(), 'toa-inplace-'));
+    for (const [chunkBytes, piece] of [
+      [4096, 1000],
+      [65_536, 7777],
+      [1 << 20, 1 << 16],
+    ] as const) {
+      // like a pipe: no size, no positions, pieces of `piece` bytes; a read into a buffer whose release
+      // (beforeRead below, settled a little later) is still pending is a violation
+      const pending = new Set<Uint8Array>();
+      const released = new Set<Uint8Array>();
+      const targets: Uint8Array[] = [];
+      let violations = 0;
+      let at = 0;
+      const source = {
+        size: null,
+        async readInto(buf: Uint8Array, offset: number, length: number): Promise<number> {
+          if (pending.has(buf)) violations++;
+          targets.push(buf);
+          const n = Math.min(length, piece, bytes.length - at);
+          buf.set(bytes.subarray(at, at + n), offset);
+          at += n;
+          await new Promise((r) => setTimeout(r, 0));
+          return n;
+        },
+        async close(): Promise<void> {},
+      };
+      const output = join(dir, `out-pipe-${chunkBytes}.pcap`);
+      const reader = await openCaptureSource(source, 'pipe', { chunkBytes, lazyData: true });
+      expect(reader.fileSize).toBeNull();
+      const writer = createCaptureWriter(output, { like: reader.info, bufferBytes: 4096, asyncWrites: true });
+      await reader.read((rec) => {
+        if (rec.index % 5 === 0) writer.writePacket(rec, rec.frameData());
+        else writer.writeRecordBytes(rec.buffer, rec.recordStart, rec.dataStart + rec.capturedLength);
+      }, writer.mirrorHooks({
+        betweenChunks: () => writer.drain(),
+        beforeRead: (buf) => {
+          pending.add(buf);
+          return new Promise<void>((resolve) =>
+            setTimeout(() => {
+              pending.delete(buf);
+              released.add(buf);
+              resolve();
+            }, 3),
+          );
+        },
+      }));
+      await writer.closeAsync();
+      expect(violations).toBe(0);
+      // the ring took the reader's first buffer over: read into again after other buffers were
+      if (bytes.length > 8 * chunkBytes) {
+        const later = targets.slice(targets.findIndex((b) => b !== targets[0]));
+        expect(later).toContain(targets[0]);
+        expect(released.has(targets[0]!)).toBe(true);
+      }
+      expect(writer.packets).toBe(packets.length);
       expect(Buffer.compare(readFileSync(output), Buffer.from(bytes))).toBe(0);
     }
   });
