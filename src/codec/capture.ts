@@ -344,6 +344,15 @@ interface DriverState {
 }
 
 /** Read until at least `want` bytes are buffered (growing the buffer if needed) or the input ends. */
+/**
+ * Most bytes the reads at open ask for at a time (unless more are needed): parsing starts sooner, and the
+ * first chunk, ending in a record that goes on in the next, reaches the parser's path for such a record
+ * within ~150 packets. With the whole first chunk read at open, V8 optimised the parser (on-stack, in that
+ * chunk) before that path had run, and dropped the optimised code at its end (node --trace-deopt: "Insufficient
+ * type feedback" in parse, at `this.fileSize`), then optimised it again.
+ */
+const FIRST_READ_BYTES = 64 * 1024;
+
 async function fill(source: ByteSource, state: DriverState, want: number): Promise<void> {
   if (want > state.buf.length) {
     const bigger = new Uint8Array(Math.max(want, state.buf.length * 2));
@@ -351,7 +360,7 @@ async function fill(source: ByteSource, state: DriverState, want: number): Promi
     state.buf = bigger;
   }
   while (state.end < want && !state.eof) {
-    const n = await source.readInto(state.buf, state.end, state.buf.length - state.end);
+    const n = await source.readInto(state.buf, state.end, Math.min(state.buf.length - state.end, Math.max(want - state.end, FIRST_READ_BYTES)));
     if (n === 0) state.eof = true;
     state.end += n;
   }

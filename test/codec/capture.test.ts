@@ -311,6 +311,30 @@ describe('read-ahead of sources with positions (regular files)', () => {
     expect(got.packets.map((p) => p.data)).toEqual(pkts.slice(0, got.packets.length).map((p) => Array.from(p.data)));
   });
 
+  it('the reads at open ask for 64 KiB at most (parsing starts sooner; the first chunk ends within ~150 packets), later reads for whole chunks', async () => {
+    const pkts = Array.from({ length: 400 }, (_, i) => ({ seconds: i, fraction: 0, data: range(400, i) }));
+    const file = buildPcap({ packets: pkts });
+    const asked: number[] = [];
+    let at = 0;
+    // like a pipe (no size): the large-input path, whose first buffer is 1.25 MiB
+    const source: ByteSource = {
+      size: null,
+      async readInto(buf: Uint8Array, offset: number, length: number): Promise<number> {
+        asked.push(length);
+        const n = Math.min(length, file.length - at);
+        buf.set(file.subarray(at, at + n), offset);
+        at += n;
+        return n;
+      },
+      async close(): Promise<void> {},
+    };
+    const got = await readSource(source, 1 << 20);
+    expect(got.error).toBeNull();
+    expect(got.packets.map((p) => p.data)).toEqual(pkts.map((p) => Array.from(p.data)));
+    expect(asked[0]).toBe(64 * 1024);
+    expect(asked[1]).toBe(1 << 20);
+  });
+
   it('a file that grows after it was opened: every record within the size at open, in order, then the appended ones in order until the reader stops', async () => {
     const first = Array.from({ length: 30 }, (_, i) => ({ seconds: i, fraction: 0, data: range(100, i) }));
     const more = Array.from({ length: 25 }, (_, i) => ({ seconds: 100 + i, fraction: 0, data: range(70, 50 + i) }));
