@@ -38,7 +38,8 @@ function isLargeInput(size: number | null): boolean {
  * waiting for the writes of a rewriter that borrowed their records (each of those is read into again only once
  * they are written, which its owner learns only between two chunks). With 4, inject-toa on
  * bench/out/big-notoa.pcap waited for a read before every one of its 423 chunks (56-61 ms in all); with 6, for
- * 6-16 ms (instrumented runs, one thread-pool thread). The extra buffers cost ~500 first-touch page faults.
+ * 7-12 ms (three instrumented runs each, one thread-pool thread, writes started at once). The extra buffers cost
+ * ~500 first-touch page faults (/usr/bin/time %R: 8,612-8,775 against 9,137-9,355).
  */
 const READ_AHEAD_BUFFERS = 6;
 
@@ -125,14 +126,13 @@ class FileSource implements ByteSource {
     this.readAt = size === null ? undefined : this.readAtPosition;
   }
   async readInto(buf: Uint8Array, offset: number, length: number): Promise<number> {
-    // a read after close() is a bug of the caller: never an early end of the input (packets silently lost)
-    if (this.closed) throw new Error('internal: read of a capture file after it was closed');
-    if (length === 0) return 0;
-    const { bytesRead } = await readAsync(this.fd, buf, offset, length, this.size === null ? null : this.position);
-    this.position += bytesRead;
-    return bytesRead;
+    const n = await this.readAtPosition(buf, offset, length, this.size === null ? null : this.position);
+    this.position += n;
+    return n;
   }
-  private async readAtPosition(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+  /** `position` null: where the descriptor is (pipes). */
+  private async readAtPosition(buf: Uint8Array, offset: number, length: number, position: number | null): Promise<number> {
+    // a read after close() is a bug of the caller: never an early end of the input (packets silently lost)
     if (this.closed) throw new Error('internal: read of a capture file after it was closed');
     if (length === 0) return 0;
     const { bytesRead } = await readAsync(this.fd, buf, offset, length, position);
@@ -343,7 +343,6 @@ interface DriverState {
   eof: boolean;
 }
 
-/** Read until at least `want` bytes are buffered (growing the buffer if needed) or the input ends. */
 /**
  * Most bytes the reads at open ask for at a time (unless more are needed): parsing starts sooner, and the
  * first chunk, ending in a record that goes on in the next, reaches the parser's path for such a record
@@ -353,6 +352,7 @@ interface DriverState {
  */
 const FIRST_READ_BYTES = 64 * 1024;
 
+/** Read until at least `want` bytes are buffered (growing the buffer if needed) or the input ends. */
 async function fill(source: ByteSource, state: DriverState, want: number): Promise<void> {
   if (want > state.buf.length) {
     const bigger = new Uint8Array(Math.max(want, state.buf.length * 2));
@@ -535,6 +535,10 @@ interface ReadSlot {
   done: boolean;
 }
 
+function newSlot(buf: Uint8Array, release: Promise<void> | undefined): ReadSlot {
+  return { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), from: 0, to: 0, release, done: false };
+}
+
 /**
  * Up to READ_AHEAD_BUFFERS chunks read ahead, delivered in file order. A source with positions (a
  * regular file) gets a read for every free buffer at once, each at the file offset reserved for it,
@@ -583,8 +587,7 @@ class ReadAhead {
         if (this.allocated === READ_AHEAD_BUFFERS) return;
         this.allocated++;
         const length = READ_AHEAD_HEADROOM + this.chunk;
-        const buf = this.large ? checksumBuffer(length) : new Uint8Array(length);
-        slot = { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), from: 0, to: 0, release: undefined, done: false };
+        slot = newSlot(this.large ? checksumBuffer(length) : new Uint8Array(length), undefined);
       }
       const target = slot;
       target.done = false;
@@ -676,8 +679,7 @@ class ReadAhead {
    * in `allocated` since the constructor, as one of the ring's buffers: read into once `release` settles.
    */
   adopt(buf: Uint8Array, release: Promise<void> | undefined): void {
-    const slot: ReadSlot = { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), from: 0, to: 0, release, done: false };
-    this.free.push(slot);
+    this.free.push(newSlot(buf, release));
     this.pump();
   }
 
