@@ -34,11 +34,12 @@ const TRAINING = [
   ['stats', 'samples/dpvs-fnat-v4.pcap'],
   ['synproxy-replay', 'samples/dpvs-fnat-both.pcapng', '-o', '@OUT'],
   ['craft', '-o', '@OUT', '--leg', 'backend'],
-  // toa.cjs, the script with every command
+  // the large-file paths, on the generated captures
   ['decode', '@LARGE'],
   ['strip', '@LARGE', '-o', '@OUT'],
   ['inject-toa', '@LARGE_PLAIN', '-o', '@OUT'],
   ['stats', '@LARGE'],
+  // toa.cjs, the script with every command
   ['--help'],
   ['--version'],
 ];
@@ -69,37 +70,29 @@ async function train(name, lines, large) {
   writeFileSync(cacheFile, script.createCachedData());
 }
 
-/** Parent: one child per script (stdout to /dev/null; stderr, e.g. the rewrite summaries, shown on failure only). */
-function trainInChild(name, lines, large) {
+/** Run `node args` from the repository root (stdout to /dev/null); rejects with `what` and its stderr when it fails. */
+function runNode(args, what) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--train', name, JSON.stringify(lines), JSON.stringify(large)], {
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (s) => (stderr += s));
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`code-cache.mjs: training of ${name} failed (${signal ?? `exit ${code}`}):\n${stderr}`));
+      else reject(new Error(`code-cache.mjs: ${what} failed (${signal ?? `exit ${code}`}):\n${stderr}`));
     });
   });
+}
+
+/** Parent: one child per script (its stderr, e.g. the rewrite summaries, shown on failure only). */
+function trainInChild(name, lines, large) {
+  return runNode([fileURLToPath(import.meta.url), '--train', name, JSON.stringify(lines), JSON.stringify(large)], `training of ${name}`);
 }
 
 /** Write the two training captures into `dir` with bench/gen-big.mjs; resolves with their paths by placeholder. */
 async function generateLarge(dir) {
   const large = { '@LARGE': join(dir, 'large.pcap'), '@LARGE_PLAIN': join(dir, 'large-plain.pcap') };
-  const generate = (out, extra) =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [join(root, 'bench', 'gen-big.mjs'), out, '--flows', String(LARGE_FLOWS), ...extra], {
-        cwd: root,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (s) => (stderr += s));
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`code-cache.mjs: bench/gen-big.mjs ${out} failed (exit ${code}):\n${stderr}`))));
-    });
+  const generate = (out, extra) => runNode([join(root, 'bench', 'gen-big.mjs'), out, '--flows', String(LARGE_FLOWS), ...extra], `bench/gen-big.mjs ${out}`);
   await Promise.all([generate(large['@LARGE'], []), generate(large['@LARGE_PLAIN'], ['--no-toa'])]);
   return large;
 }
