@@ -52,8 +52,9 @@ interface ReadResult {
   error: unknown;
 }
 
-async function readAll(bytes: Uint8Array, opts: { chunkBytes?: number; maxRecordBytes?: number } = {}, hooks: ReadHooks = {}): Promise<ReadResult> {
-  const reader = await openCaptureBytes(bytes, 'mem', opts);
+/** Every packet of `input` (bytes in memory, or any ByteSource), and the error that ended the read (null: none). */
+async function readAll(input: Uint8Array | ByteSource, opts: { chunkBytes?: number; maxRecordBytes?: number } = {}, hooks: ReadHooks = {}): Promise<ReadResult> {
+  const reader = input instanceof Uint8Array ? await openCaptureBytes(input, 'mem', opts) : await openCaptureSource(input, 'source', opts);
   const packets: Seen[] = [];
   const warnings: string[] = [];
   const others: ReadResult['others'] = [];
@@ -268,17 +269,6 @@ describe('read-ahead of sources with positions (regular files)', () => {
     return source;
   }
 
-  async function readSource(source: ByteSource, chunkBytes: number): Promise<{ packets: Seen[]; error: unknown }> {
-    const reader = await openCaptureSource(source, 'slow', { chunkBytes });
-    const packets: Seen[] = [];
-    try {
-      await reader.read((p) => packets.push(snapshot(p)));
-      return { packets, error: null };
-    } catch (error) {
-      return { packets, error };
-    }
-  }
-
   it('delivers every record in file order when reads finish out of order or short', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -289,7 +279,7 @@ describe('read-ahead of sources with positions (regular files)', () => {
         async (pkts, chunkBytes, delays, shortEvery) => {
           const file = buildPcap({ packets: pkts });
           const source = slowSource(file, delays, shortEvery);
-          const got = await readSource(source, chunkBytes);
+          const got = await readAll(source, { chunkBytes });
           expect(got.error).toBeNull();
           expect(got.packets).toEqual((await readAll(file)).packets);
           // past the first chunk (read at open) the reads went through readAt, several at a time
@@ -304,7 +294,7 @@ describe('read-ahead of sources with positions (regular files)', () => {
     const pkts = Array.from({ length: 60 }, (_, i) => ({ seconds: i, fraction: 0, data: range(90, i) }));
     const file = buildPcap({ packets: pkts });
     const failAt = 3000; // inside record 29 (24 + 29 * 106 = 3098 is where record 30 starts)
-    const got = await readSource(slowSource(file, [3, 0, 1, 2], 0, failAt), 256);
+    const got = await readAll(slowSource(file, [3, 0, 1, 2], 0, failAt), { chunkBytes: 256 });
     expect((got.error as Error).message).toBe(`EIO at ${failAt}`);
     expect(got.packets.length).toBeLessThan(29);
     expect(got.packets.map((p) => p.index)).toEqual(got.packets.map((_, i) => i + 1));
@@ -328,7 +318,7 @@ describe('read-ahead of sources with positions (regular files)', () => {
       },
       async close(): Promise<void> {},
     };
-    const got = await readSource(source, 1 << 20);
+    const got = await readAll(source, { chunkBytes: 1 << 20 });
     expect(got.error).toBeNull();
     expect(got.packets.map((p) => p.data)).toEqual(pkts.map((p) => Array.from(p.data)));
     expect(asked[0]).toBe(64 * 1024);
