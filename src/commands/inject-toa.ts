@@ -13,8 +13,8 @@ import { parseEndpoint, type Endpoint } from '../codec/addr.js';
 import { CaptureError, CliError } from '../codec/errors.js';
 import type { Io } from '../cli.js';
 import type { ChecksumMode } from '../dpvs/l4fix.js';
-import { chalkFor } from '../render/color.js';
-import { renderRewriteSummary } from '../render/rewrite-summary.js';
+import { colorLevelFor } from '../render/color-level.js';
+import { PLAIN_SUMMARY_STYLES, renderRewriteSummary } from '../render/rewrite-summary.js';
 import { RewriteEngine } from '../rewrite/engine.js';
 import { FORMAT_TABLE, INJECT_FORMATS, INJECT_WHEN, InjectRewriter, type InjectFormat, type InjectOptions, type InjectWhen } from '../rewrite/inject.js';
 import { flowReport, newSummary, type RewriteSummary } from '../rewrite/summary.js';
@@ -190,9 +190,14 @@ export function register(program: Command, io: Io): void {
     });
 }
 
-export function writeSummary(summary: RewriteSummary, json: boolean, io: Io): void {
-  if (json) writeReportText(io.stdout, JSON.stringify(summary, null, 2) + '\n');
-  else io.stderr.write(renderRewriteSummary(summary, chalkFor(io.stderr)));
+export async function writeSummary(summary: RewriteSummary, json: boolean, io: Io): Promise<void> {
+  if (json) {
+    writeReportText(io.stdout, JSON.stringify(summary, null, 2) + '\n');
+    return;
+  }
+  // chalk (and what it loads) only for a terminal that gets colour
+  const styles = colorLevelFor(io.stderr) === 0 ? PLAIN_SUMMARY_STYLES : (await import('../render/color.js')).chalkFor(io.stderr);
+  io.stderr.write(renderRewriteSummary(summary, styles));
 }
 
 export async function runInject(input: string, options: InjectCommandOptions, io: Io): Promise<RewriteSummary> {
@@ -217,7 +222,7 @@ export async function runInject(input: string, options: InjectCommandOptions, io
     if (!(e instanceof CaptureError)) throw e;
     failure = e;
   }
-  writeSummary(summary, options.json, io);
+  await writeSummary(summary, options.json, io);
   if (options.report !== null) {
     const text = JSON.stringify({ summary, flows: rewriter.flows.flows.map(flowReport) }, null, 2) + '\n';
     if (options.report === '-') writeReportText(io.stdout, text);

@@ -70,7 +70,7 @@ export async function runStrip(input: string, options: StripCommandOptions, io: 
     if (!(e instanceof CaptureError)) throw e;
     failure = e;
   }
-  writeSummary(summary, options.json, io);
+  await writeSummary(summary, options.json, io);
   if (failure !== null) throw failure;
   return summary;
 }
