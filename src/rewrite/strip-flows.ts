@@ -20,17 +20,27 @@ import type { FlowTable } from './flows.js';
 const ENTRY = 44;
 const PORTS_AT = 40;
 const ENTRIES = 2048;
+/**
+ * The first flush comes after this many entries: a flush in the first packets gives add() the type
+ * feedback of its flush branch before add() is optimized (optimized before its first flush at 2048,
+ * add() deoptimized there: node --trace-deopt, "Insufficient type feedback", every run of strip).
+ */
+const FIRST_FLUSH = 8;
 
 export class FlowLog {
   private readonly bytes = new Uint8Array(ENTRIES * ENTRY);
   private readonly families = new Uint8Array(ENTRIES);
   private count = 0;
+  private limit = FIRST_FLUSH;
 
   constructor(private readonly table: FlowTable) {}
 
   /** Log the flow of the TCP packet at data[l3] (family af, ports at l4). */
   add(data: Uint8Array, l3: number, af: 4 | 6, l4: number): void {
-    if (this.count === ENTRIES) this.flush();
+    if (this.count === this.limit) {
+      this.flush();
+      this.limit = ENTRIES;
+    }
     const i = this.count++;
     const at = i * ENTRY;
     const bytes = this.bytes;
