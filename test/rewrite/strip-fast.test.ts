@@ -422,3 +422,23 @@ describe('strip fast path == general path: generated packets', () => {
     expect(summary.truncatedIncremental).toBe(1);
   });
 });
+
+describe('StripFastPath seed frames', () => {
+  it('take the branches they are there for: TOA cut, 254/8 with the Fast Open ExID on a non-SYN cut (read as TOA), UDP with a payload and NOP NOP timestamps plain', async () => {
+    const { FAST, SEED_FRAMES, StripFastPath } = await import('../../src/rewrite/strip-fast.js');
+    const { FrameLayout, locateIp } = await import('../../src/rewrite/link.js');
+    const { LINKTYPE } = await import('../../src/codec/linktype.js');
+    const { parseStripKinds } = await import('../../src/rewrite/strip-kinds.js');
+    const fast = new StripFastPath(parseStripKinds(null), false, 'full');
+    const frame = new FrameLayout();
+    const classes = SEED_FRAMES.map((hex) => {
+      const bytes = Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+      expect(locateIp(bytes, LINKTYPE.ETHERNET, frame)).toBe(true);
+      expect(frame.ipCaptured).toBe(bytes.length - 14);
+      return fast.classify(frame);
+    });
+    expect(classes).toEqual([FAST.CUT, FAST.CUT, FAST.PLAIN, FAST.PLAIN]);
+    // seeding left no counts behind
+    expect([fast.plain, fast.cuts]).toEqual([0, 0]);
+  });
+});
