@@ -24,6 +24,8 @@ const { join } = require('node:path');
 const { Script } = require('node:vm');
 
 const BUNDLE_DIR = join(__dirname, '..', 'dist', 'bundle');
+/** The start of Node's CommonJS module wrapper, which scripts/bundle.mjs writes the scripts in. */
+const WRAPPER_OPEN = '(function (exports, require, module, __filename, __dirname) {';
 
 /**
  * The bundle for a command line: the command's own when the first word that is not an option names a command
@@ -70,8 +72,10 @@ function loadBundle(argv, useCache = true) {
       // no cache: compile as usual
     }
   }
-  // the same wrapper as Node's CommonJS loader; the cache was made for exactly this text
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  // scripts/bundle.mjs writes the script inside the same wrapper as Node's CommonJS loader (a script without it
+  // gets it here); the cache was made for exactly this text
+  const wrapped = source.startsWith(WRAPPER_OPEN) ? source : `${WRAPPER_OPEN}${source}\n})`;
+  const script = new Script(wrapped, {
     filename: file,
     cachedData,
   });

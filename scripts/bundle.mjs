@@ -15,6 +15,8 @@ import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 
 const OUT_DIR = 'dist/bundle';
+/** The start of Node's CommonJS module wrapper; bin/toa.js checks for exactly this text. */
+const WRAPPER_OPEN = '(function (exports, require, module, __filename, __dirname) {';
 const COMMANDS_INDEX = 'dist/commands/index.js';
 
 // The commands: entries ['name', () => import('./name.js')] of the table (a command's bundle is named after it).
@@ -90,7 +92,10 @@ async function bundle(file, command) {
   // remains is in comments and in regular expression literals, where \uXXXX means the same character.
   text = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (!text.endsWith('\n')) text += '\n';
-  // the build id names the code cache made for this text (bin/toa.js ignores a cache of another build)
+  // Written inside the function wrapper Node's CommonJS loader puts around a module, which bin/toa.js would
+  // otherwise add at every start: V8 then copies the joined text once more (~0.5 MB) before it can look the
+  // source up. The build id names the code cache made for this text (bin/toa.js ignores a cache of another build).
+  text = `${WRAPPER_OPEN}${text}})\n`;
   const id = createHash('sha256').update(text).digest('hex').slice(0, 32);
   writeFileSync(`${OUT_DIR}/${file}`, `${text}// toa-build ${id}\n`);
 }

@@ -85,6 +85,8 @@ describe.skipIf(!built)('bin/toa.js and the code cache', () => {
   it('the build made a cache per script that V8 accepts for a plain `node`', () => {
     const scripts = files.filter((f) => f.endsWith('.cjs'));
     for (const f of scripts) expect(files.filter((n) => n.startsWith(f.slice(0, -4) + '.') && n.endsWith('.cache')), f).toHaveLength(1);
+    // written inside the CommonJS wrapper (bin/toa.js then compiles the text as it is read)
+    for (const f of scripts) expect(readFileSync(join(bundleDir, f), 'latin1').startsWith('(function (exports, require, module, __filename, __dirname) {'), f).toBe(true);
     expect(cacheUsed(repoRoot, ['decode'])).toBe(true);
     expect(cacheUsed(repoRoot, ['--version'])).toBe(true);
   });
