@@ -25,7 +25,7 @@
  * plus the new header's sum and pseudo-header, folded to the value the general path's full
  * recomputation gives (congruent sums fold to the same 16 bits).
  */
-import { readU16, writeU16 } from '../codec/bytes.js';
+import { fromHex, readU16, writeU16 } from '../codec/bytes.js';
 import type { BufferedRecord } from '../codec/capture.js';
 import { congruentSum16, finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
 import { IPV4, fillIpv4Checksum } from '../codec/ipv4.js';
@@ -58,7 +58,7 @@ const IPV4_PLAIN_FIRST_BYTE = 0x45;
  */
 /**
  * Rounds of seed(): V8 gives a function its feedback vector only after some calls (lazy feedback
- * allocation), and calls before that record nothing: with 1 or 3 rounds the deoptimizations stayed.
+ * allocation), and calls before that record nothing: with one round the deoptimizations stayed.
  */
 const SEED_ROUNDS = 64;
 export const SEED_FRAMES = [
@@ -113,7 +113,7 @@ export class StripFastPath {
    */
   private seed(): void {
     const frame = new FrameLayout();
-    const frames = SEED_FRAMES.map((hex) => Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16)));
+    const frames = SEED_FRAMES.map(fromHex);
     for (let round = 0; round < SEED_ROUNDS; round++) {
       for (const bytes of frames) if (locateIp(bytes, LINKTYPE.ETHERNET, frame)) this.classify(frame);
     }

@@ -429,10 +429,11 @@ describe('StripFastPath seed frames', () => {
     const { FrameLayout, locateIp } = await import('../../src/rewrite/link.js');
     const { LINKTYPE } = await import('../../src/codec/linktype.js');
     const { parseStripKinds } = await import('../../src/rewrite/strip-kinds.js');
+    const { fromHex } = await import('../../src/codec/bytes.js');
     const fast = new StripFastPath(parseStripKinds(null), false, 'full');
     const frame = new FrameLayout();
     const classes = SEED_FRAMES.map((hex) => {
-      const bytes = Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+      const bytes = fromHex(hex);
       expect(locateIp(bytes, LINKTYPE.ETHERNET, frame)).toBe(true);
       expect(frame.ipCaptured).toBe(bytes.length - 14);
       return fast.classify(frame);
