@@ -16,7 +16,7 @@ import { BufferedRecord, openCapture } from '../codec/capture.js';
 import { ENCAPSULATION, verifyChecksums } from '../codec/dissect.js';
 import { isSupportedLinkType } from '../codec/link.js';
 import { LINKTYPE, linkTypeName } from '../codec/linktype.js';
-import { colorLevelFor } from '../render/color-level.js';
+import { chalkWhenColoured } from '../render/color-level.js';
 import { PLAIN_STYLES, stylesFrom, type Styles } from '../render/common.js';
 import type { JsonRenderer } from '../render/json.js';
 import { TextRenderer } from '../render/text.js';
@@ -154,10 +154,11 @@ const STOP = Symbol('stop decoding');
 export async function runDecode(files: readonly string[], options: DecodeOptions, io: Io, styles?: Styles): Promise<DecodeSummary> {
   const kinds: KindFilter | undefined = options.kinds !== undefined ? parseKindSpec(options.kinds) : undefined;
   const checksums = options.checksums !== false;
-  // chalk is loaded only when the output is coloured
-  const st =
-    styles ??
-    (options.json || colorLevelFor(io.stdout) === 0 ? PLAIN_STYLES : stylesFrom((await import('../render/color.js')).chalkFor(io.stdout)));
+  let st = styles ?? PLAIN_STYLES;
+  if (styles === undefined && !options.json) {
+    const chalk = await chalkWhenColoured(io.stdout);
+    if (chalk !== null) st = stylesFrom(chalk);
+  }
   // the plain line only (no -v, -x, --json): packets go to onLine below, which writes plain DPVS TOAs
   // from their option bytes (no carrier objects for them)
   const lineOnly = !options.json && !options.verbose && options.hex !== true;

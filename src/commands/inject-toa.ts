@@ -13,7 +13,7 @@ import { parseEndpoint, type Endpoint } from '../codec/addr.js';
 import { CaptureError, CliError } from '../codec/errors.js';
 import type { Io } from '../cli.js';
 import type { ChecksumMode } from '../dpvs/l4fix.js';
-import { colorLevelFor } from '../render/color-level.js';
+import { chalkWhenColoured } from '../render/color-level.js';
 import { PLAIN_SUMMARY_STYLES, renderRewriteSummary } from '../render/rewrite-summary.js';
 import { RewriteEngine } from '../rewrite/engine.js';
 import { FORMAT_TABLE, INJECT_FORMATS, INJECT_WHEN, InjectRewriter, type InjectFormat, type InjectOptions, type InjectWhen } from '../rewrite/inject.js';
@@ -195,9 +195,7 @@ export async function writeSummary(summary: RewriteSummary, json: boolean, io: I
     writeReportText(io.stdout, JSON.stringify(summary, null, 2) + '\n');
     return;
   }
-  // chalk (and what it loads) only for a terminal that gets colour
-  const styles = colorLevelFor(io.stderr) === 0 ? PLAIN_SUMMARY_STYLES : (await import('../render/color.js')).chalkFor(io.stderr);
-  io.stderr.write(renderRewriteSummary(summary, styles));
+  io.stderr.write(renderRewriteSummary(summary, (await chalkWhenColoured(io.stderr)) ?? PLAIN_SUMMARY_STYLES));
 }
 
 export async function runInject(input: string, options: InjectCommandOptions, io: Io): Promise<RewriteSummary> {

@@ -1,3 +1,5 @@
+import type { ChalkInstance } from 'chalk';
+
 /**
  * The colour level a stream gets, without loading chalk (a plain `toa decode` into a pipe or file
  * needs only this answer: level 0 means the plain styles and no chalk instance).
@@ -13,4 +15,9 @@ export function colorLevelFor(stream: NodeJS.WritableStream): 0 | 1 | 2 | 3 {
   if (!(stream as { isTTY?: boolean }).isTTY) return 0;
   if (env.TERM === 'dumb') return 0;
   return 1;
+}
+
+/** A chalk instance for `stream` when it gets colour (loading chalk then, and only then), else null. */
+export async function chalkWhenColoured(stream: NodeJS.WritableStream): Promise<ChalkInstance | null> {
+  return colorLevelFor(stream) === 0 ? null : (await import('./color.js')).chalkFor(stream);
 }
