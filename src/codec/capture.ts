@@ -531,12 +531,14 @@ interface ReadSlot {
   to: number;
   /** A recycled slot is read into once this settles (writes still borrowing its bytes). */
   release: Promise<void> | undefined;
-  /** Its read finished (from/to set; from === to: the input ended there). */
+  /** Its read finished (from/to set; from === to: the input ended there), or failed (`error` set). */
   done: boolean;
+  /** Its read failed, with this error (null: it did not). */
+  failure: { error: unknown } | null;
 }
 
 function newSlot(buf: Uint8Array, release: Promise<void> | undefined): ReadSlot {
-  return { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), from: 0, to: 0, release, done: false };
+  return { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), from: 0, to: 0, release, done: false, failure: null };
 }
 
 /**
@@ -545,7 +547,8 @@ function newSlot(buf: Uint8Array, release: Promise<void> | undefined): ReadSlot 
  * so the thread pool always has the next reads queued and goes from one to the next without waiting
  * for the main thread to start each (which it can only do between two chunks it parses); the reads
  * at and past the size the file had when it was opened (it may have grown) go one at a time, as do
- * all reads of a pipe. A recycled buffer is read into once its `release` settles.
+ * all reads of a pipe. A recycled buffer is read into once its `release` settles. A read that fails is
+ * reported when its chunk's turn comes, after the chunks before it, whatever order the reads failed in.
  */
 class ReadAhead {
   /** Slots with a read issued (or waiting for its release), in file order; the head is next() once done. */
@@ -556,6 +559,7 @@ class ReadAhead {
   private running = 0;
   /** No more reads are started: the end of the input was reached, or settle() was called. */
   private ended = false;
+  /** The first read that failed: no more reads start. Each slot keeps its own, reported when next() reaches it. */
   private failure: { error: unknown } | null = null;
   private waiter: (() => void) | null = null;
   private idleWaiters: Array<() => void> = [];
@@ -591,6 +595,7 @@ class ReadAhead {
       }
       const target = slot;
       target.done = false;
+      target.failure = null;
       target.from = target.to = READ_AHEAD_HEADROOM;
       const release = target.release;
       target.release = undefined;
@@ -620,6 +625,10 @@ class ReadAhead {
         },
         (error: unknown) => {
           this.running--;
+          // reported when the consumer reaches this chunk (the ones before it are delivered first);
+          // no more reads start
+          target.failure = { error };
+          target.done = true;
           this.failure ??= { error };
           this.wake();
         },
@@ -657,9 +666,12 @@ class ReadAhead {
   async next(): Promise<ReadSlot | null> {
     for (;;) {
       const head = this.queue[0];
-      if (head !== undefined && head.done) return head.to === head.from ? null : head;
-      if (this.failure !== null) throw this.failure.error;
+      if (head !== undefined && head.done) {
+        if (head.failure !== null) throw head.failure.error;
+        return head.to === head.from ? null : head;
+      }
       if (head === undefined) {
+        if (this.failure !== null) throw this.failure.error;
         if (this.ended) return null;
         this.pump();
         // every buffer is held by the consumer: a bug of the caller, never an early end of the input
