@@ -5,12 +5,10 @@
 import { Command, CommanderError } from 'commander';
 import { CaptureError, CliError, CodecError } from './codec/errors.js';
 import { commandNamed, registerCommands } from './commands/index.js';
+import { ProcessIo, type Io } from './util/stdio.js';
 import { VERSION } from './version.js';
 
-export interface Io {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-}
+export type { Io };
 
 /** The program with the command `argv` names registered (every command when it names none). */
 export async function buildProgram(io: Io, argv: readonly string[] = []): Promise<Command> {
@@ -52,13 +50,15 @@ function isEpipe(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: string }).code === 'EPIPE';
 }
 
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+/** Run `toa argv`; resolves with the exit code. Without `io`, the process's stdout and stderr, each made only when used (util/stdio.ts). */
+export async function main(argv: string[], given?: Io): Promise<number> {
   const debug = argv.includes('--debug');
   // A closed stdout (`toa decode x | head -1`) ends the run quietly.
   const onStdoutError = (e: unknown) => {
     if (isEpipe(e)) process.exit(0);
   };
-  if (io.stdout === process.stdout) process.stdout.on('error', onStdoutError);
+  const io = given ?? new ProcessIo((stdout) => stdout.on('error', onStdoutError));
+  if (given !== undefined && given.stdout === process.stdout) process.stdout.on('error', onStdoutError);
   const program = await buildProgram(io, argv);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -9,7 +9,6 @@
  * printed, then the reader's CaptureError goes to cli.ts (one line, exit 1).
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import type { Io } from '../cli.js';
 import { PacketInspector } from '../analysis/inspect.js';
 import { parseKindSpec, type KindFilter } from '../carriers/index.js';
 import { BufferedRecord, openCapture } from '../codec/capture.js';
@@ -22,6 +21,7 @@ import type { JsonRenderer } from '../render/json.js';
 import { TextRenderer } from '../render/text.js';
 import { ByteWriter } from '../render/writer.js';
 import { BufferedOutput } from '../util/output.js';
+import { isTerminal, ProcessIo, type Io } from '../util/stdio.js';
 
 export interface DecodeOptions {
   verbose?: boolean;
@@ -109,7 +109,7 @@ const FLUSH_BYTES = 512 * 1024;
  * the last) are written straight from the ByteWriter, not copied into it first.
  */
 export function sinkFor(io: Io): ByteSink {
-  if (io.stdout === process.stdout) return new DescriptorSink(BufferedOutput.create('-', FLUSH_BYTES));
+  if (io instanceof ProcessIo || io.stdout === process.stdout) return new DescriptorSink(BufferedOutput.create('-', FLUSH_BYTES));
   return new StreamSink(io.stdout);
 }
 
@@ -156,7 +156,7 @@ export async function runDecode(files: readonly string[], options: DecodeOptions
   const checksums = options.checksums !== false;
   let st = styles ?? PLAIN_STYLES;
   if (styles === undefined && !options.json) {
-    const chalk = await chalkWhenColoured(io.stdout);
+    const chalk = await chalkWhenColoured({ isTTY: isTerminal(io, 'stdout') });
     if (chalk !== null) st = stylesFrom(chalk);
   }
   // the plain line only (no -v, -x, --json): packets go to onLine below, which writes plain DPVS TOAs

@@ -11,7 +11,6 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseEndpoint, type Endpoint } from '../codec/addr.js';
 import { CaptureError, CliError } from '../codec/errors.js';
-import type { Io } from '../cli.js';
 import type { ChecksumMode } from '../dpvs/l4fix.js';
 import { chalkWhenColoured } from '../render/color-level.js';
 import { PLAIN_SUMMARY_STYLES, renderRewriteSummary } from '../render/rewrite-summary.js';
@@ -20,6 +19,7 @@ import { FORMAT_TABLE, INJECT_FORMATS, INJECT_WHEN, InjectRewriter, type InjectF
 import { flowReport, newSummary, type RewriteSummary } from '../rewrite/summary.js';
 import { ReverseRewriter, type ReverseOptions } from '../rewrite/reverse.js';
 import { assertOutputIsNotInput, describeFileError, writeReportText } from '../util/output.js';
+import { isTerminal, writeStderr, type Io } from '../util/stdio.js';
 
 export interface InjectCommandOptions extends InjectOptions {
   output: string;
@@ -195,7 +195,7 @@ export async function writeSummary(summary: RewriteSummary, json: boolean, io: I
     writeReportText(io.stdout, JSON.stringify(summary, null, 2) + '\n');
     return;
   }
-  io.stderr.write(renderRewriteSummary(summary, (await chalkWhenColoured(io.stderr)) ?? PLAIN_SUMMARY_STYLES));
+  writeStderr(io, renderRewriteSummary(summary, (await chalkWhenColoured({ isTTY: isTerminal(io, 'stderr') })) ?? PLAIN_SUMMARY_STYLES));
 }
 
 export async function runInject(input: string, options: InjectCommandOptions, io: Io): Promise<RewriteSummary> {
@@ -215,7 +215,7 @@ export async function runInject(input: string, options: InjectCommandOptions, io
   } else rewriter = new InjectRewriter(options);
   let failure: unknown = null;
   try {
-    await engine.run(input, options.output, rewriter, io.stderr, 'inject-toa');
+    await engine.run(input, options.output, rewriter, io, 'inject-toa');
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
     failure = e;

@@ -112,7 +112,7 @@ export async function collectStats(files: string[], options: StatsCommandOptions
   for (const file of files) {
     const reader = await openCapture(file);
     collector.beginFile(reader.info);
-    const progress = new Progress(`stats ${file}`, reader.fileSize ?? 0, io.stderr);
+    const progress = new Progress(`stats ${file}`, reader.fileSize ?? 0, io);
     let error: string | null = null;
     try {
       await reader.read((rec) => {

@@ -65,7 +65,7 @@ export async function runStrip(input: string, options: StripCommandOptions, io: 
   const engine = new RewriteEngine(summary);
   let failure: unknown = null;
   try {
-    await engine.run(input, options.output, new StripRewriter(options), io.stderr, 'strip');
+    await engine.run(input, options.output, new StripRewriter(options), io, 'strip');
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
     failure = e;

@@ -4,7 +4,10 @@ import type { ChalkInstance } from 'chalk';
  * The colour level a stream gets, without loading chalk (a plain `toa decode` into a pipe or file
  * needs only this answer: level 0 means the plain styles and no chalk instance).
  */
-export function colorLevelFor(stream: NodeJS.WritableStream): 0 | 1 | 2 | 3 {
+/** A stream, or just the answer to whether it is a terminal (util/stdio.ts isTerminal, without making the stream). */
+export type ColourTarget = NodeJS.WritableStream | { readonly isTTY: boolean };
+
+export function colorLevelFor(stream: ColourTarget): 0 | 1 | 2 | 3 {
   const env = process.env;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
   if (env.FORCE_COLOR !== undefined) {
@@ -18,6 +21,6 @@ export function colorLevelFor(stream: NodeJS.WritableStream): 0 | 1 | 2 | 3 {
 }
 
 /** A chalk instance for `stream` when it gets colour (loading chalk then, and only then), else null. */
-export async function chalkWhenColoured(stream: NodeJS.WritableStream): Promise<ChalkInstance | null> {
+export async function chalkWhenColoured(stream: ColourTarget): Promise<ChalkInstance | null> {
   return colorLevelFor(stream) === 0 ? null : (await import('./color.js')).chalkFor(stream);
 }

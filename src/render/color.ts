@@ -3,10 +3,10 @@
  * (any value, https://no-color.org) or TERM=dumb; FORCE_COLOR=1..3 forces a level.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { colorLevelFor } from './color-level.js';
+import { colorLevelFor, type ColourTarget } from './color-level.js';
 
 export { colorLevelFor };
 
-export function chalkFor(stream: NodeJS.WritableStream): ChalkInstance {
+export function chalkFor(stream: ColourTarget): ChalkInstance {
   return new Chalk({ level: colorLevelFor(stream) });
 }

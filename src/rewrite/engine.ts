@@ -18,6 +18,7 @@ import { createCaptureWriter, type CaptureWriter, type WritablePacket } from '..
 import { CaptureError, CliError } from '../codec/errors.js';
 import { assertOutputIsNotInput } from '../util/output.js';
 import { Progress } from '../util/progress.js';
+import type { Io } from '../util/stdio.js';
 import { FrameLayout, locateIp, locateIpAt } from './link.js';
 import type { RewriteSummary } from './summary.js';
 
@@ -142,7 +143,8 @@ export class RewriteEngine {
     this.summary.packetsOut++;
   }
 
-  async run(input: string, output: string, rewriter: PacketRewriter, stderr: NodeJS.WritableStream, label: string): Promise<RewriteSummary> {
+  /** Rewrite `input` into `output`; the progress line (a terminal only) goes to io's stderr. */
+  async run(input: string, output: string, rewriter: PacketRewriter, io: Io, label: string): Promise<RewriteSummary> {
     assertOutputIsNotInput([input], output);
     const inPlace = rewriter.inPlace === true;
     const reader = await openCapture(input, { lazyData: inPlace });
@@ -159,7 +161,7 @@ export class RewriteEngine {
     if (reader.fileSize !== null) rewriter.expectInput?.(reader.fileSize);
     const summary = this.summary;
     const frame = this.frame;
-    const progress = new Progress(label, reader.fileSize ?? 0, stderr);
+    const progress = new Progress(label, reader.fileSize ?? 0, io);
     // a pcap output mirrors the input's header: an unchanged record is copied as it is, in runs
     const rawRecords = writer.format === 'pcap';
     const fast = inPlace ? (rewriter.rewriteRecord ?? null) : null;

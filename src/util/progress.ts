@@ -1,3 +1,5 @@
+import { isTerminal, type Io } from './stdio.js';
+
 /**
  * A progress line on stderr for long runs, only when stderr is a TTY. Updated at most every
  * 200 ms from the per-packet loop (the caller calls tick() cheaply; the clock is read every 65,536 calls).
@@ -12,10 +14,10 @@ export class Progress {
   private shown = false;
   private readonly started = Date.now();
 
-  constructor(label: string, totalBytes: number, stream: NodeJS.WritableStream = process.stderr) {
-    const ws = stream as NodeJS.WriteStream;
-    this.enabled = Boolean(ws.isTTY) && totalBytes > 0 && process.env.CI === undefined;
-    this.stream = this.enabled ? ws : null;
+  /** On io's stderr (asked for only when it may be a terminal: see util/stdio.ts). */
+  constructor(label: string, totalBytes: number, io: Io) {
+    this.enabled = totalBytes > 0 && process.env.CI === undefined && isTerminal(io, 'stderr');
+    this.stream = this.enabled ? (io.stderr as NodeJS.WriteStream) : null;
     this.label = label;
     this.totalBytes = totalBytes;
   }

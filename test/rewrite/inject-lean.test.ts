@@ -81,7 +81,7 @@ async function runOnce(input: string, output: string, v: Variant, lean: boolean)
   }
   let error: string | null = null;
   try {
-    await engine.run(input, output, rewriter, quiet, 'inject-toa');
+    await engine.run(input, output, rewriter, { stdout: quiet, stderr: quiet }, 'inject-toa');
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
     error = e.message;

@@ -42,7 +42,7 @@ async function strip(input: string, options: StripOptions): Promise<Outcome> {
   let error: string | null = null;
   const rewriter = new StripRewriter(options);
   try {
-    await new RewriteEngine(summary).run(input, output, rewriter, quiet, 'strip');
+    await new RewriteEngine(summary).run(input, output, rewriter, { stdout: quiet, stderr: quiet }, 'strip');
   } catch (e) {
     error = (e as Error).message;
   }
