@@ -30,7 +30,8 @@ const READ_AHEAD_HEADROOM = 256 * 1024 + 64;
 /** Inputs at least this large (or of unknown size: pipes) read into checksum.ts chunk buffers (checksumBuffer). */
 const LARGE_INPUT = 16 * 1024 * 1024;
 
-function isLargeInput(size: number | null): boolean {
+/** Whether a capture of `size` bytes (null: unknown, a pipe) is read into checksumBuffer chunk buffers. */
+export function isLargeInput(size: number | null): boolean {
   return size === null || size >= LARGE_INPUT;
 }
 /**

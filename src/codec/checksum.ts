@@ -234,6 +234,28 @@ export function checksumBuffer(length: number): Uint8Array {
 }
 
 /**
+ * Copy src[srcStart, srcEnd) to dst[dstAt, ...) when both are buffers checksumBuffer gave (in the module memory):
+ * one copyWithin of the whole memory, where a copy between other arrays takes a view of the source range (an
+ * allocation per packet in the rewriters' fast paths). False, with nothing copied, when either is another array.
+ */
+export function copyInModuleMemory(dst: Uint8Array, dstAt: number, src: Uint8Array, srcStart: number, srcEnd: number): boolean {
+  let from = -1;
+  let to = -1;
+  for (let k = 0; k < arenaViews.length; k++) {
+    const view = arenaViews[k];
+    if (view === src) from = arenaOffsets[k]!;
+    if (view === dst) to = arenaOffsets[k]!;
+  }
+  if (from < 0 || to < 0) return false;
+  // the whole memory is one array: the bounds of the two views are checked here, as set() would
+  if (!(srcStart >= 0 && srcStart <= srcEnd && srcEnd <= src.length && dstAt >= 0 && dstAt + (srcEnd - srcStart) <= dst.length)) {
+    throw new RangeError(`copyInModuleMemory: [${srcStart}, ${srcEnd}) of ${src.length} bytes to ${dstAt} of ${dst.length}`);
+  }
+  simd!.memory.copyWithin(to + dstAt, from + srcStart, from + srcEnd);
+  return true;
+}
+
+/**
  * A number congruent modulo 0xFFFF to the sum of the little-endian 16-bit words of module memory
  * [from, to), zero only when that sum is: 256 times it is congruent to sum16 (256 × 256 ≡ 1), as a
  * little-endian word b0 + 256·b1 is 256 times less than the big-endian 256·b0 + b1.

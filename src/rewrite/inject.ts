@@ -21,7 +21,7 @@
  */
 import { bytesEqual, type Endpoint } from '../codec/addr.js';
 import { grown, readU16, readU32, writeU16 } from '../codec/bytes.js';
-import { congruentSum16, finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
+import { congruentSum16, copyInModuleMemory, finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
 import type { BufferedRecord } from '../codec/capture.js';
 import { CliError } from '../codec/errors.js';
 import { IPV4, fillIpv4Checksum } from '../codec/ipv4.js';
@@ -505,8 +505,11 @@ export class InjectRewriter implements PacketRewriter {
     const frameLength = rec.capturedLength;
     const buf = engine.scratchFor(frameLength + optionLength);
     const head = l4 + TCP.MIN_HEADER - base;
-    buf.set(rec.frameData(), optionLength);
-    buf.copyWithin(0, optionLength, optionLength + head);
+    // the frame with a gap of optionLength after its TCP fixed header
+    if (!copyInModuleMemory(buf, 0, data, base, base + head) || !copyInModuleMemory(buf, head + optionLength, data, base + head, base + frameLength)) {
+      buf.set(rec.frameData(), optionLength);
+      buf.copyWithin(0, optionLength, optionLength + head);
+    }
     buf.set(carrier, head);
     const l3o = l3 - base;
     const l4o = l4 - base;

@@ -27,7 +27,7 @@
  */
 import { fromHex, readU16, writeU16 } from '../codec/bytes.js';
 import type { BufferedRecord } from '../codec/capture.js';
-import { congruentSum16, finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
+import { congruentSum16, copyInModuleMemory, finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
 import { IPV4, fillIpv4Checksum } from '../codec/ipv4.js';
 import { IPV6, IPV6_EXT } from '../codec/ipv6.js';
 import { IPPROTO } from '../codec/ipproto.js';
@@ -216,7 +216,7 @@ export class StripFastPath {
     const frameLength = rec.capturedLength;
     const buf = engine.scratchFor(frameLength);
     const base = frame.base;
-    buf.set(frame.buffer.subarray(base, base + frameLength), 0);
+    if (!copyInModuleMemory(buf, 0, frame.buffer, base, base + frameLength)) buf.set(frame.buffer.subarray(base, base + frameLength), 0);
     const l3 = frame.l3 - base;
     const layout = this.layout;
     parseLayout(buf, l3, frame.ipCaptured, layout);

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checksumBuffer, congruentSum16, fold, setSimdChecksum, simdSumCount, sum16 } from '../../src/codec/checksum.js';
+import { checksumBuffer, congruentSum16, copyInModuleMemory, fold, setSimdChecksum, simdSumCount, sum16 } from '../../src/codec/checksum.js';
 import { createSimdSummer, SIMD_CALL_MAX, simdModuleBytes } from '../../src/codec/checksum-simd.js';
 
 const MiB = 1 << 20;
@@ -139,5 +139,46 @@ describe('checksum: WebAssembly SIMD path', () => {
     // larger than the room left: a plain one
     setSimdChecksum('auto');
     expect(checksumBuffer(64 * MiB).buffer).not.toBe(inModule.buffer);
+  });
+
+  it('copyInModuleMemory copies ranges between two checksumBuffer buffers (and within one), as set() of a view would', () => {
+    setSimdChecksum('auto');
+    const src = checksumBuffer(5000);
+    const dst = checksumBuffer(3000);
+    const before = checksumBuffer(64);
+    const after = checksumBuffer(64);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 5000, maxLength: 5000 }), fc.nat(5000), fc.nat(5000), fc.nat(3000), (bytes, a, b, at) => {
+        src.set(bytes);
+        dst.fill(0x5a);
+        const start = Math.min(a, b);
+        const end = Math.min(Math.max(a, b), start + 3000 - at);
+        const want = dst.slice();
+        want.set(bytes.subarray(start, end), at);
+        expect(copyInModuleMemory(dst, at, src, start, end)).toBe(true);
+        expect(dst).toEqual(want);
+        // within one buffer, overlapping (as copyWithin)
+        const self = src.slice();
+        self.copyWithin(at, start, end);
+        expect(copyInModuleMemory(src, at, src, start, end)).toBe(true);
+        expect(src).toEqual(self);
+      }),
+      { numRuns: 200 },
+    );
+    // the neighbours in the module memory are never written
+    before.fill(1);
+    after.fill(2);
+    expect(() => copyInModuleMemory(dst, 2999, src, 0, 2)).toThrow(RangeError);
+    expect(() => copyInModuleMemory(dst, 0, src, 4999, 5001)).toThrow(RangeError);
+    expect(() => copyInModuleMemory(dst, -1, src, 0, 1)).toThrow(RangeError);
+    expect(() => copyInModuleMemory(dst, 0, src, 3, 2)).toThrow(RangeError);
+    expect(before.every((x) => x === 1) && after.every((x) => x === 2)).toBe(true);
+    // either one another array: false, nothing copied
+    const plainSrc = new Uint8Array(100).fill(7);
+    dst.fill(0);
+    expect(copyInModuleMemory(dst, 0, plainSrc, 0, 100)).toBe(false);
+    expect(copyInModuleMemory(new Uint8Array(100), 0, src, 0, 100)).toBe(false);
+    expect(copyInModuleMemory(dst, 0, src.subarray(0), 0, 100)).toBe(false);
+    expect(dst.every((x) => x === 0)).toBe(true);
   });
 });
