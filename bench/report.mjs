@@ -199,6 +199,7 @@ out('hyperfine `-N` (no shell), `--warmup 1`, `--output=null`; runs per command 
   'Peak memory is `/usr/bin/time -f %M` (max RSS) of one run. ' +
   'NODE_EXTRA_CA_CERTS is unset for every command (the Machine table says whether it was set): it makes every Node.js start parse a certificate bundle, ~50 ms on this machine, which no capture tool needs. ' +
   'File-to-file tables remove the previous run\'s output before each run (noted under the table), so that no command pays for freeing the last run\'s output. ' +
+  'Before each run every table also reads its input through once (noted under the table): this VM pages out memory idle for 60 s (DAMON), which evicted parts of an input between the groups that use it, and a run that found them evicted read them back from disk. ' +
   `The inject-toa and strip tables (file to file and null sink) are timed in ${machine.rounds ?? '?'} rounds: hyperfine runs every command of the table, then again, and so on, and the runs of all rounds are pooled (hyperfine itself runs one command's runs back to back, so a slow spell of the shared host lands on whichever command runs then). ` +
   'The wall column gives the median after the mean; targets use the mean.');
 out();
