@@ -1,12 +1,12 @@
 import type { ChalkInstance } from 'chalk';
 
+/** A stream, or just the answer to whether it is a terminal (util/stdio.ts isTerminal, without making the stream). */
+export type ColourTarget = NodeJS.WritableStream | { readonly isTTY: boolean };
+
 /**
  * The colour level a stream gets, without loading chalk (a plain `toa decode` into a pipe or file
  * needs only this answer: level 0 means the plain styles and no chalk instance).
  */
-/** A stream, or just the answer to whether it is a terminal (util/stdio.ts isTerminal, without making the stream). */
-export type ColourTarget = NodeJS.WritableStream | { readonly isTTY: boolean };
-
 export function colorLevelFor(stream: ColourTarget): 0 | 1 | 2 | 3 {
   const env = process.env;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;

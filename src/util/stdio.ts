@@ -49,25 +49,25 @@ const LINUX_MEMORY_DEVICES = 1;
 
 /**
  * False when descriptor `fd` cannot be a terminal: a regular file, a pipe, a socket, a block device, or on
- * Linux one of the memory devices (/dev/null). Undefined when it may be one (any other character device) or
- * cannot be examined: the caller then asks the stream.
+ * Linux one of the memory devices (/dev/null). True when it may be one (any other character device) or cannot
+ * be examined: the caller then asks the stream.
  */
-export function descriptorIsNotTerminal(fd: number): false | undefined {
+export function descriptorMayBeTerminal(fd: number): boolean {
   try {
     const st = fstatSync(fd);
     if (!st.isCharacterDevice()) return false;
     // glibc's encoding of dev_t: major in bits 8-19 and 32-43
-    const major = Math.floor(st.rdev / 256) % 4096 + Math.floor(st.rdev / 2 ** 32) * 4096;
+    const major = (Math.floor(st.rdev / 256) % 4096) + Math.floor(st.rdev / 2 ** 32) * 4096;
     if (process.platform === 'linux' && major === LINUX_MEMORY_DEVICES) return false;
   } catch {
     // a closed descriptor: the stream answers (as it would without this function)
   }
-  return undefined;
+  return true;
 }
 
 /** Whether io's stdout or stderr is a terminal (colour, progress), without making the process's stream when the descriptor tells. */
 export function isTerminal(io: Io, which: 'stdout' | 'stderr'): boolean {
-  if (io instanceof ProcessIo && descriptorIsNotTerminal(which === 'stdout' ? 1 : 2) === false) return false;
+  if (io instanceof ProcessIo && !descriptorMayBeTerminal(which === 'stdout' ? 1 : 2)) return false;
   return Boolean((io[which] as { isTTY?: boolean }).isTTY);
 }
 

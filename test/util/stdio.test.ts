@@ -10,48 +10,48 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { descriptorIsNotTerminal, isTerminal, ProcessIo, writeStderr, type Io } from '../../src/util/stdio.js';
+import { descriptorMayBeTerminal, isTerminal, ProcessIo, writeStderr, type Io } from '../../src/util/stdio.js';
 import { repoRoot } from '../helpers/corpus.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'toa-stdio-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('descriptorIsNotTerminal', () => {
+describe('descriptorMayBeTerminal', () => {
   it('is false for a regular file', () => {
     const fd = openSync(join(tmp, 'plain'), 'w');
     try {
-      expect(descriptorIsNotTerminal(fd)).toBe(false);
+      expect(descriptorMayBeTerminal(fd)).toBe(false);
     } finally {
       closeSync(fd);
     }
   });
 
-  it.runIf(process.platform === 'linux')('is false for /dev/null (a memory device), undefined for /dev/tty-like devices it cannot rule out', () => {
+  it.runIf(process.platform === 'linux')('is false for /dev/null and /dev/zero (memory devices), true for a terminal device (/dev/ptmx)', () => {
     const fd = openSync('/dev/null', 'w');
     try {
-      expect(descriptorIsNotTerminal(fd)).toBe(false);
+      expect(descriptorMayBeTerminal(fd)).toBe(false);
     } finally {
       closeSync(fd);
     }
     // /dev/zero is a memory device too; /dev/ptmx (major 5) is a terminal device and must not be ruled out
     const zero = openSync('/dev/zero', 'r');
     try {
-      expect(descriptorIsNotTerminal(zero)).toBe(false);
+      expect(descriptorMayBeTerminal(zero)).toBe(false);
     } finally {
       closeSync(zero);
     }
     if (existsSync('/dev/ptmx')) {
       const ptmx = openSync('/dev/ptmx', 'r+');
       try {
-        expect(descriptorIsNotTerminal(ptmx)).toBeUndefined();
+        expect(descriptorMayBeTerminal(ptmx)).toBe(true);
       } finally {
         closeSync(ptmx);
       }
     }
   });
 
-  it('is undefined for a descriptor that is not open', () => {
-    expect(descriptorIsNotTerminal(987_654)).toBeUndefined();
+  it('is true for a descriptor that is not open (the stream is asked then)', () => {
+    expect(descriptorMayBeTerminal(987_654)).toBe(true);
   });
 });
 
