@@ -10,7 +10,8 @@ import { CliError } from '../codec/errors.js';
 import { flagsToSpec, type CraftFlags } from '../craft/flags.js';
 import { craft, validateSpec, writeCrafted } from '../craft/generate.js';
 import type { CraftSpec } from '../craft/model.js';
-import { describeFileError, writeReportText } from '../util/output.js';
+import { describeFileError } from '../util/output.js';
+import { writeReportText } from '../util/stdio.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -117,7 +118,7 @@ export function register(program: Command, io: Io): void {
     )
     .action((options: CraftFlags & { json?: boolean }) => {
       const result = runCraft(options);
-      if (options.json) writeReportText(io.stdout, JSON.stringify(result) + '\n');
+      if (options.json) writeReportText(io, JSON.stringify(result) + '\n');
       else if (result.output !== '-') io.stderr.write(`toa craft: wrote ${result.packets} packets (${result.format}, ${result.interfaces} interface${result.interfaces === 1 ? '' : 's'}) to ${result.output}\n`);
     });
 }

@@ -21,7 +21,7 @@ import type { JsonRenderer } from '../render/json.js';
 import { TextRenderer } from '../render/text.js';
 import { ByteWriter } from '../render/writer.js';
 import { BufferedOutput } from '../util/output.js';
-import { isTerminal, ProcessIo, type Io } from '../util/stdio.js';
+import { isTerminal, writesProcessStdout, type Io } from '../util/stdio.js';
 
 export interface DecodeOptions {
   verbose?: boolean;
@@ -109,7 +109,7 @@ const FLUSH_BYTES = 512 * 1024;
  * the last) are written straight from the ByteWriter, not copied into it first.
  */
 export function sinkFor(io: Io): ByteSink {
-  if (io instanceof ProcessIo || io.stdout === process.stdout) return new DescriptorSink(BufferedOutput.create('-', FLUSH_BYTES));
+  if (writesProcessStdout(io)) return new DescriptorSink(BufferedOutput.create('-', FLUSH_BYTES));
   return new StreamSink(io.stdout);
 }
 

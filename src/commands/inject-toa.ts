@@ -18,8 +18,8 @@ import { RewriteEngine } from '../rewrite/engine.js';
 import { FORMAT_TABLE, INJECT_FORMATS, INJECT_WHEN, InjectRewriter, type InjectFormat, type InjectOptions, type InjectWhen } from '../rewrite/inject.js';
 import { flowReport, newSummary, type RewriteSummary } from '../rewrite/summary.js';
 import { ReverseRewriter, type ReverseOptions } from '../rewrite/reverse.js';
-import { assertOutputIsNotInput, describeFileError, writeReportText } from '../util/output.js';
-import { isTerminal, writeStderr, type Io } from '../util/stdio.js';
+import { assertOutputIsNotInput, describeFileError } from '../util/output.js';
+import { isTerminal, writeReportText, writeStderr, type Io } from '../util/stdio.js';
 
 export interface InjectCommandOptions extends InjectOptions {
   output: string;
@@ -192,7 +192,7 @@ export function register(program: Command, io: Io): void {
 
 export async function writeSummary(summary: RewriteSummary, json: boolean, io: Io): Promise<void> {
   if (json) {
-    writeReportText(io.stdout, JSON.stringify(summary, null, 2) + '\n');
+    writeReportText(io, JSON.stringify(summary, null, 2) + '\n');
     return;
   }
   writeStderr(io, renderRewriteSummary(summary, (await chalkWhenColoured({ isTTY: isTerminal(io, 'stderr') })) ?? PLAIN_SUMMARY_STYLES));
@@ -223,7 +223,7 @@ export async function runInject(input: string, options: InjectCommandOptions, io
   await writeSummary(summary, options.json, io);
   if (options.report !== null) {
     const text = JSON.stringify({ summary, flows: rewriter.flows.flows.map(flowReport) }, null, 2) + '\n';
-    if (options.report === '-') writeReportText(io.stdout, text);
+    if (options.report === '-') writeReportText(io, text);
     else {
       try {
         writeFileSync(options.report, text);

@@ -17,8 +17,8 @@ import { CaptureError, CliError } from '../codec/errors.js';
 import type { Io } from '../cli.js';
 import { chalkFor } from '../render/color.js';
 import { renderStatsText } from '../render/stats.js';
-import { writeReportText } from '../util/output.js';
 import { Progress } from '../util/progress.js';
+import { isTerminal, writeReportText } from '../util/stdio.js';
 
 export interface StatsCommandOptions {
   json: boolean;
@@ -133,8 +133,8 @@ export async function collectStats(files: string[], options: StatsCommandOptions
 
 export async function runStats(files: string[], options: StatsCommandOptions, io: Io): Promise<StatsReport> {
   const { report, errors } = await collectStats(files, options, io);
-  if (options.json) writeReportText(io.stdout, JSON.stringify(report, null, 2) + '\n');
-  else writeReportText(io.stdout, renderStatsText(report, { chalk: chalkFor(io.stdout) }));
+  if (options.json) writeReportText(io, JSON.stringify(report, null, 2) + '\n');
+  else writeReportText(io, renderStatsText(report, { chalk: chalkFor({ isTTY: isTerminal(io, 'stdout') }) }));
   if (errors.length > 0) throw new CliError(`${errors.join('; ')} (the report covers the packets before the damage)`, 1);
   if (options.failOnMissing && report.flows.missing > 0) {
     throw new CliError(`${report.flows.missing} of ${report.flows.judged} judged connections lack a client address in the handshake ACK (--fail-on-missing)`, 3);

@@ -18,7 +18,8 @@ import { LadderRenderer } from '../render/ladder.js';
 import { runSynproxyCheck, type CheckResult } from '../replay/check.js';
 import { runSynproxyReplay, type ReplayPacket, type ReplayResult } from '../replay/driver.js';
 import { ethernetFrame } from '../replay/packet.js';
-import { assertOutputIsNotInput, BufferedOutput, createTextSink, writeReportText } from '../util/output.js';
+import { assertOutputIsNotInput, BufferedOutput } from '../util/output.js';
+import { createTextSink, isTerminal, writeReportText } from '../util/stdio.js';
 
 /** Exit code of `--check` when the capture disagrees with the model. */
 export const CHECK_DISAGREEMENT_EXIT = 3;
@@ -176,7 +177,7 @@ export function parseSynproxyReplayOptions(inputs: string[], raw: RawOptions): S
 
 function writeText(io: Io, path: string, text: string): void {
   if (path === '-') {
-    writeReportText(io.stdout, text);
+    writeReportText(io, text);
     return;
   }
   const out = BufferedOutput.create(path);
@@ -216,8 +217,8 @@ async function runReplay(opts: SynproxyReplayOptions, io: Io): Promise<void> {
 
   // The link type is only known after the survey pass, so packets are kept until the replay ends.
   const packets: ReplayPacket[] = [];
-  const ladderSink = opts.ladder ? createTextSink(io.stdout) : null;
-  const ladder = ladderSink ? new LadderRenderer((line) => ladderSink.write(`${line}\n`), chalkFor(io.stdout)) : null;
+  const ladderSink = opts.ladder ? createTextSink(io) : null;
+  const ladder = ladderSink ? new LadderRenderer((line) => ladderSink.write(`${line}\n`), chalkFor({ isTTY: isTerminal(io, 'stdout') })) : null;
   ladder?.header();
   let source: string | { name: string; bytes: Uint8Array } = input;
   if (input === '-') source = { name: 'stdin', bytes: await readAll(process.stdin) };
@@ -343,7 +344,7 @@ async function runCheck(opts: SynproxyReplayOptions, io: Io): Promise<void> {
     config: opts.config,
   });
   if (opts.report !== null) writeText(io, opts.report, `${JSON.stringify(result, null, 2)}\n`);
-  if (opts.report !== '-') writeReportText(io.stdout, formatCheck(result));
+  if (opts.report !== '-') writeReportText(io, formatCheck(result));
   if (result.disagreements.length > 0) {
     throw new CliError(`${result.disagreements.length} packet(s) disagree with the model`, CHECK_DISAGREEMENT_EXIT);
   }

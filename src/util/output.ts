@@ -104,33 +104,6 @@ export function describeFileError(err: unknown, path: string, action: 'read' | '
   }
 }
 
-/**
- * Write a whole text (a report, a JSON summary) to `stream`. When it is the process's own stdout the
- * bytes go to file descriptor 1 synchronously, so a full disk is a CliError (exit 1) and a closed pipe
- * ends quietly, instead of an 'error' event after the command has already reported success.
- */
-export function writeReportText(stream: NodeJS.WritableStream, text: string): void {
-  if (stream !== process.stdout) {
-    stream.write(text);
-    return;
-  }
-  const out = BufferedOutput.create('-', 64 * 1024);
-  out.writeBytes(new TextEncoder().encode(text));
-  out.close();
-}
-
-/**
- * A text line sink for long streamed reports (the synproxy ladder): buffered synchronous writes on
- * the real stdout, so a full disk or a closed pipe surfaces as it does for captures (a CliError, or a
- * quiet end on EPIPE); plain stream writes elsewhere (tests pass their own streams).
- */
-export function createTextSink(stream: NodeJS.WritableStream): { write(text: string): void; close(): void } {
-  if (stream !== process.stdout) return { write: (text) => void stream.write(text), close: () => undefined };
-  const out = BufferedOutput.create('-', 64 * 1024);
-  const encoder = new TextEncoder();
-  return { write: (text) => out.writeBytes(encoder.encode(text)), close: () => out.close() };
-}
-
 /** The temporary name used while writing `path`. */
 export function temporaryPathFor(path: string): string {
   const abs = resolve(path);

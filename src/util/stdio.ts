@@ -5,9 +5,11 @@
  * (~3 ms and ~95 page faults on the benchmark VM; node:tty, for a terminal, also loads node:net). A run that
  * writes its capture to a file and a summary to stderr (inject-toa, strip) needs neither object: `ProcessIo`
  * makes them only when something asks for them, `isTerminal` answers from the descriptor when it can, and
- * `writeStderr` writes a text to descriptor 2 directly unless the stream already exists.
+ * `writeStderr` writes a text to descriptor 2 directly unless the stream already exists. The writers of whole
+ * texts to stdout (`writeReportText`, `createTextSink`) write the process's stdout through descriptor 1 too.
  */
-import { fstatSync, writeSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
+import { BufferedOutput } from './output.js';
 
 /** Where a command's output and messages go; tests pass their own streams. */
 export interface Io {
@@ -71,29 +73,48 @@ export function isTerminal(io: Io, which: 'stdout' | 'stderr'): boolean {
   return Boolean((io[which] as { isTTY?: boolean }).isTTY);
 }
 
+/** True when io's stdout is the process's own (descriptor 1), without making process.stdout for a ProcessIo. */
+export function writesProcessStdout(io: Io): boolean {
+  return io instanceof ProcessIo || io.stdout === process.stdout;
+}
+
+/** `text` to descriptor `fd` in synchronous writes (BufferedOutput's: a full non-blocking pipe is waited for, EPIPE ends quietly). */
+function writeToDescriptor(fd: number, name: string, text: string): void {
+  const out = BufferedOutput.forDescriptor(fd, name, 64 * 1024);
+  out.writeBytes(new TextEncoder().encode(text));
+  out.close();
+}
+
 /**
- * Write `text` to io's stderr. For the process's own stderr that no one has made yet, straight to descriptor 2
- * (synchronously, as Node writes stderr to a file or a pipe on Linux); a closed stderr (EPIPE) drops the text, and
- * a descriptor that would block (EAGAIN) gets the rest through the stream.
+ * Write `text` to io's stderr: for the process's own stderr that no one has made yet, straight to descriptor 2
+ * (synchronously, as Node writes stderr to a file or a pipe on Linux); else through the stream, after what it has.
  */
 export function writeStderr(io: Io, text: string): void {
-  if (!(io instanceof ProcessIo) || io.stderrInUse) {
-    io.stderr.write(text);
-    return;
+  if (io instanceof ProcessIo && !io.stderrInUse) writeToDescriptor(2, 'stderr', text);
+  else io.stderr.write(text);
+}
+
+/**
+ * Write a whole text (a report, a JSON summary) to io's stdout. The process's own stdout gets it on descriptor 1
+ * synchronously, so a full disk is a CliError (exit 1) and a closed pipe ends quietly, instead of an 'error' event
+ * after the command has already reported success.
+ */
+export function writeReportText(io: Io, text: string): void {
+  if (writesProcessStdout(io)) writeToDescriptor(1, '-', text);
+  else io.stdout.write(text);
+}
+
+/**
+ * A text line sink for long streamed reports (the synproxy ladder): buffered synchronous writes on the process's
+ * stdout, so a full disk or a closed pipe surfaces as it does for captures (a CliError, or a quiet end on EPIPE);
+ * plain stream writes elsewhere (tests pass their own streams).
+ */
+export function createTextSink(io: Io): { write(text: string): void; close(): void } {
+  if (!writesProcessStdout(io)) {
+    const stream = io.stdout;
+    return { write: (text) => void stream.write(text), close: () => undefined };
   }
-  const bytes = Buffer.from(text, 'utf8');
-  let at = 0;
-  while (at < bytes.length) {
-    try {
-      at += writeSync(2, bytes, at, bytes.length - at);
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === 'EPIPE') return;
-      if (code === 'EAGAIN') {
-        io.stderr.write(bytes.subarray(at));
-        return;
-      }
-      throw e;
-    }
-  }
+  const out = BufferedOutput.create('-', 64 * 1024);
+  const encoder = new TextEncoder();
+  return { write: (text) => out.writeBytes(encoder.encode(text)), close: () => out.close() };
 }
