@@ -505,11 +505,9 @@ export class InjectRewriter implements PacketRewriter {
     const frameLength = rec.capturedLength;
     const buf = engine.scratchFor(frameLength + optionLength);
     const head = l4 + TCP.MIN_HEADER - base;
-    // the frame with a gap of optionLength after its TCP fixed header
-    if (!copyInModuleMemory(buf, 0, data, base, base + head) || !copyInModuleMemory(buf, head + optionLength, data, base + head, base + frameLength)) {
-      buf.set(rec.frameData(), optionLength);
-      buf.copyWithin(0, optionLength, optionLength + head);
-    }
+    // the frame at optionLength, its head moved back: a gap of optionLength after the TCP fixed header
+    if (!copyInModuleMemory(buf, optionLength, data, base, base + frameLength)) buf.set(rec.frameData(), optionLength);
+    buf.copyWithin(0, optionLength, optionLength + head);
     buf.set(carrier, head);
     const l3o = l3 - base;
     const l4o = l4 - base;
