@@ -24,7 +24,7 @@ const { join } = require('node:path');
 const { Script } = require('node:vm');
 
 const BUNDLE_DIR = join(__dirname, '..', 'dist', 'bundle');
-/** The start of Node's CommonJS module wrapper, which scripts/bundle.mjs writes the scripts in. */
+/** The start of Node's CommonJS module wrapper, which scripts/bundle.mjs writes the scripts in (it takes this constant). */
 const WRAPPER_OPEN = '(function (exports, require, module, __filename, __dirname) {';
 
 /**
@@ -102,5 +102,5 @@ if (require.main === module) {
     process.exitCode = 13;
   });
 } else {
-  module.exports = { loadBundle, bundleFor };
+  module.exports = { loadBundle, bundleFor, WRAPPER_OPEN };
 }

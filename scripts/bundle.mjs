@@ -11,12 +11,12 @@
 // The modules tsc writes under dist/ stay as they are (library use, bench/read-only.mjs, tests).
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { build } from 'esbuild';
 
 const OUT_DIR = 'dist/bundle';
-/** The start of Node's CommonJS module wrapper; bin/toa.js checks for exactly this text. */
-const WRAPPER_OPEN = '(function (exports, require, module, __filename, __dirname) {';
+/** The start of Node's CommonJS module wrapper, as bin/toa.js checks for it (one definition, there). */
+const { WRAPPER_OPEN } = createRequire(import.meta.url)('../bin/toa.js');
 const COMMANDS_INDEX = 'dist/commands/index.js';
 
 // The commands: entries ['name', () => import('./name.js')] of the table (a command's bundle is named after it).
