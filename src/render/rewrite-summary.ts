@@ -5,9 +5,9 @@
  * ASCII labels and digit-grouped counts. Loading cli-table3 and chalk and running them cold for it cost every
  * run 20-25 ms (an empty capture, 10 alternating runs: 130 -> 105 ms mean; drawing alone 8-9 ms in a CPU
  * profile: option merging and a width measure of every cell, in the interpreter), about 5% of a 1M-packet
- * inject-toa. chalk is loaded only when stderr gets colour. The lines are the ones cli-table3 draws with the options this table had ({ style: { head: [],
- * border: [], compact: true }, colAligns: ['left', 'right'] }): test/render/rewrite-summary.test.ts compares the
- * two on many summaries, plain and coloured.
+ * inject-toa. chalk is loaded only when stderr gets colour. The lines are the ones cli-table3 draws with the
+ * options this table had ({ style: { head: [], border: [], compact: true }, colAligns: ['left', 'right'] }):
+ * test/render/rewrite-summary.test.ts compares the two on many summaries, plain and coloured.
  */
 import type { RewriteSummary } from '../rewrite/summary.js';
 import { groupDigits as n } from './group-digits.js';

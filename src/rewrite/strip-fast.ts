@@ -31,6 +31,7 @@ import { congruentSum16, copyInModuleMemory, finish, fold, ipv4HeaderChecksum, s
 import { IPV4, fillIpv4Checksum } from '../codec/ipv4.js';
 import { IPV6, IPV6_EXT } from '../codec/ipv6.js';
 import { IPPROTO } from '../codec/ipproto.js';
+import { LINKTYPE } from '../codec/linktype.js';
 import { ETHERTYPE } from '../codec/link.js';
 import { TCP, TCP_FLAG, TCP_OPTION } from '../codec/tcp.js';
 import { isNopNopTimestamp } from '../codec/tcp-options.js';
@@ -41,7 +42,6 @@ import { removeOptionAt } from '../dpvs/toa-insert.js';
 import type { RewriteEngine } from './engine.js';
 import type { FlowLog } from './strip-flows.js';
 import { FrameLayout, locateIp } from './link.js';
-import { LINKTYPE } from '../codec/linktype.js';
 import { selectsCarrier, type StripSelection } from './strip-kinds.js';
 
 /** classify verdicts (cut returns GENERAL too). */
@@ -51,16 +51,16 @@ export const FAST = Object.freeze({ PLAIN: 0, CUT: 1, GENERAL: -2 });
 const IPV4_PLAIN_FIRST_BYTE = 0x45;
 
 /**
+ * Rounds of seed(): V8 gives a function its feedback vector only after some calls (lazy feedback
+ * allocation), and calls before that record nothing: with one round the deoptimizations stayed.
+ */
+const SEED_ROUNDS = 64;
+/**
  * Frames for StripFastPath.seed() (Ethernet, IPv4, checksums not needed by classify): an ACK with TOA
  * (kind 254, 8 bytes), NOP NOP and timestamps and a 4-byte payload; the same with the TCP Fast Open
  * ExID (0xF989) in the first two bytes of the option (a TOA on a non-SYN, but it takes the Fast Open test);
  * a UDP datagram with a payload; an ACK with NOP NOP timestamps only and a payload.
  */
-/**
- * Rounds of seed(): V8 gives a function its feedback vector only after some calls (lazy feedback
- * allocation), and calls before that record nothing: with one round the deoptimizations stayed.
- */
-const SEED_ROUNDS = 64;
 export const SEED_FRAMES = [
   '02000000000102000000000208004500004000004000400600000a0000010a0001029c4000500000000100000001a01001f500000000fe089c40c633640a0101080a000000010000000147455420',
   '02000000000102000000000208004500004000004000400600000a0000010a0001029c4000500000000100000001a01001f500000000fe08f9890102030a0101080a000000010000000147455420',

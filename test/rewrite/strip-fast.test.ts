@@ -14,9 +14,14 @@ import { join, relative } from 'node:path';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fromHex } from '../../src/codec/bytes.js';
 import { buildPacket, linkTypeOf, oppShim, type Ipv6ExtensionSpec, type LinkSpec, type PacketSpec } from '../../src/codec/build.js';
+import { LINKTYPE } from '../../src/codec/linktype.js';
 import { encodeProxyV1, encodeProxyV2, encodeSpp } from '../../src/carriers/index.js';
 import { RewriteEngine } from '../../src/rewrite/engine.js';
+import { FrameLayout, locateIp } from '../../src/rewrite/link.js';
+import { FAST, SEED_FRAMES, StripFastPath } from '../../src/rewrite/strip-fast.js';
+import { parseStripKinds } from '../../src/rewrite/strip-kinds.js';
 import { StripRewriter, type StripOptions } from '../../src/rewrite/strip.js';
 import { newSummary } from '../../src/rewrite/summary.js';
 import { arbExtensions, arbLink, arbTcpOption } from '../arbitraries.js';
@@ -424,12 +429,7 @@ describe('strip fast path == general path: generated packets', () => {
 });
 
 describe('StripFastPath seed frames', () => {
-  it('take the branches they are there for: TOA cut, 254/8 with the Fast Open ExID on a non-SYN cut (read as TOA), UDP with a payload and NOP NOP timestamps plain', async () => {
-    const { FAST, SEED_FRAMES, StripFastPath } = await import('../../src/rewrite/strip-fast.js');
-    const { FrameLayout, locateIp } = await import('../../src/rewrite/link.js');
-    const { LINKTYPE } = await import('../../src/codec/linktype.js');
-    const { parseStripKinds } = await import('../../src/rewrite/strip-kinds.js');
-    const { fromHex } = await import('../../src/codec/bytes.js');
+  it('take the branches they are there for: TOA cut, 254/8 with the Fast Open ExID on a non-SYN cut (read as TOA), UDP with a payload and NOP NOP timestamps plain', () => {
     const fast = new StripFastPath(parseStripKinds(null), false, 'full');
     const frame = new FrameLayout();
     const classes = SEED_FRAMES.map((hex) => {
