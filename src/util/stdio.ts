@@ -50,6 +50,14 @@ export class ProcessIo implements Io {
 const LINUX_MEMORY_DEVICES = 1;
 
 /**
+ * The major number of a Linux device number as fstat gives it (glibc's encoding of dev_t: major bits 0-11 in
+ * bits 8-19, the rest from bit 44; minor bits 0-7 in bits 0-7, the rest from bit 20).
+ */
+export function linuxDeviceMajor(rdev: number): number {
+  return (Math.floor(rdev / 2 ** 8) % 2 ** 12) + (Math.floor(rdev / 2 ** 44) % 2 ** 20) * 2 ** 12;
+}
+
+/**
  * False when descriptor `fd` cannot be a terminal: a regular file, a pipe, a socket, a block device, or on
  * Linux one of the memory devices (/dev/null). True when it may be one (any other character device) or cannot
  * be examined: the caller then asks the stream.
@@ -58,9 +66,7 @@ export function descriptorMayBeTerminal(fd: number): boolean {
   try {
     const st = fstatSync(fd);
     if (!st.isCharacterDevice()) return false;
-    // glibc's encoding of dev_t: major in bits 8-19 and 32-43
-    const major = (Math.floor(st.rdev / 256) % 4096) + Math.floor(st.rdev / 2 ** 32) * 4096;
-    if (process.platform === 'linux' && major === LINUX_MEMORY_DEVICES) return false;
+    if (process.platform === 'linux' && linuxDeviceMajor(st.rdev) === LINUX_MEMORY_DEVICES) return false;
   } catch {
     // a closed descriptor: the stream answers (as it would without this function)
   }
