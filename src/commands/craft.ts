@@ -5,13 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { Io } from '../cli.js';
 import { CliError } from '../codec/errors.js';
 import { flagsToSpec, type CraftFlags } from '../craft/flags.js';
 import { craft, validateSpec, writeCrafted } from '../craft/generate.js';
 import type { CraftSpec } from '../craft/model.js';
 import { describeFileError } from '../util/output.js';
-import { writeReportText } from '../util/stdio.js';
+import { writeReportText, type Io } from '../util/stdio.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 

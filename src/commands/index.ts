@@ -5,7 +5,7 @@
  * proxy model or the table renderer; `toa --help` and unknown commands load them all.
  */
 import type { Command } from 'commander';
-import type { Io } from '../cli.js';
+import type { Io } from '../util/stdio.js';
 
 type Register = (program: Command, io: Io) => void;
 

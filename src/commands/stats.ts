@@ -14,11 +14,10 @@ import { parseKindSpec } from '../carriers/kinds.js';
 import { parseEndpoint, type Endpoint } from '../codec/addr.js';
 import { openCapture } from '../codec/capture.js';
 import { CaptureError, CliError } from '../codec/errors.js';
-import type { Io } from '../cli.js';
 import { chalkFor } from '../render/color.js';
 import { renderStatsText } from '../render/stats.js';
 import { Progress } from '../util/progress.js';
-import { isTerminal, writeReportText } from '../util/stdio.js';
+import { isTerminal, writeReportText, type Io } from '../util/stdio.js';
 
 export interface StatsCommandOptions {
   json: boolean;

@@ -7,7 +7,7 @@
  */
 import { Option, type Command } from 'commander';
 import { CaptureError, CliError } from '../codec/errors.js';
-import type { Io } from '../cli.js';
+import type { Io } from '../util/stdio.js';
 import type { ChecksumMode } from '../dpvs/l4fix.js';
 import { RewriteEngine } from '../rewrite/engine.js';
 import { StripRewriter, parseStripKinds, type StripOptions } from '../rewrite/strip.js';

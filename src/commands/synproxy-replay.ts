@@ -4,7 +4,6 @@
  * capture of both legs against the model.
  */
 import type { Command } from 'commander';
-import type { Io } from '../cli.js';
 import { parseEndpoint, type Endpoint } from '../codec/addr.js';
 import { DEFAULT_DESTINATION_MAC, DEFAULT_SOURCE_MAC } from '../codec/build.js';
 import { createCaptureWriter, type CaptureWriter } from '../codec/capture-writer.js';
@@ -19,7 +18,7 @@ import { runSynproxyCheck, type CheckResult } from '../replay/check.js';
 import { runSynproxyReplay, type ReplayPacket, type ReplayResult } from '../replay/driver.js';
 import { ethernetFrame } from '../replay/packet.js';
 import { assertOutputIsNotInput, BufferedOutput } from '../util/output.js';
-import { createTextSink, isTerminal, writeReportText } from '../util/stdio.js';
+import { createTextSink, isTerminal, writeReportText, type Io } from '../util/stdio.js';
 
 /** Exit code of `--check` when the capture disagrees with the model. */
 export const CHECK_DISAGREEMENT_EXIT = 3;
