@@ -113,6 +113,23 @@ export interface ReadHooks {
    * which lets a consumer apply back-pressure (e.g. wait for a slow output).
    */
   betweenChunks?(): Promise<void> | void;
+  /**
+   * pcap only, optional: offered the whole records at buf[pos, end) before each record is delivered; the
+   * consumer may take a run of them itself (written or counted as onPacket would have), adding them to
+   * `run.packets` and `run.bytes`, and returns where it stopped (pos: it took none, and the record there
+   * goes to onPacket as usual). It must leave alone any record the reader would warn about or fail on.
+   */
+  takeRecords?(buf: Uint8Array, pos: number, end: number, base: number, run: RecordRun): number;
+}
+
+/** The pcap reader's state takeRecords sees: the file's record rules, and the counters it advances. */
+export interface RecordRun {
+  readonly littleEndian: boolean;
+  readonly snapLength: number;
+  readonly maxRecordBytes: number;
+  readonly linkType: number;
+  packets: number;
+  bytes: number;
 }
 
 export interface ReadSummary {

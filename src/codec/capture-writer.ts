@@ -78,8 +78,14 @@ export interface CaptureWriter {
    * (BufferedRecord.recordStart .. dataStart + capturedLength). Consecutive records form one run,
    * written from `buffer` itself (not copied): the bytes must stay unchanged until the hooks of
    * mirrorHooks() let the reader reuse the buffer (`beforeRead`), or until close()/closeAsync().
+   * `records`: how many records the bytes hold (default 1), for the packet count.
    */
-  writeRecordBytes(buffer: Uint8Array, start: number, end: number): void;
+  writeRecordBytes(buffer: Uint8Array, start: number, end: number, records?: number): void;
+  /**
+   * pcap only: one whole record (16-byte header in this file's byte order + data) built by the caller,
+   * copied now (the bytes may change after the call).
+   */
+  writeRecordCopy(record: Uint8Array): void;
   /** Hand the run writeRecordBytes is collecting to the output (still by reference). */
   flushPending(): void;
   /** Flush and rename the temporary file into place. */
@@ -174,6 +180,7 @@ abstract class BaseWriter {
       },
       onWarning: extra?.onWarning,
       betweenChunks: extra?.betweenChunks,
+      takeRecords: extra?.takeRecords,
     };
   }
   abstract section(s: PcapngSectionInfo): void;
@@ -215,13 +222,19 @@ class PcapWriter extends BaseWriter implements CaptureWriter {
   interface(): void {}
   otherBlock(): void {}
 
-  writeRecordBytes(buffer: Uint8Array, start: number, end: number): void {
+  writeRecordBytes(buffer: Uint8Array, start: number, end: number, records = 1): void {
     if (start !== this.pendingEnd || buffer !== this.pendingBuffer) {
       this.flushPending();
       this.pendingBuffer = buffer;
       this.pendingStart = start;
     }
     this.pendingEnd = end;
+    this.packets += records;
+  }
+
+  writeRecordCopy(record: Uint8Array): void {
+    if (this.pendingEnd !== this.pendingStart) this.flushPending();
+    this.out.writeBytes(record);
     this.packets++;
   }
 
@@ -284,6 +297,10 @@ class PcapngWriter extends BaseWriter implements CaptureWriter {
 
   section(s: PcapngSectionInfo): void {
     this.startSection(s.rawBlock, s.byteOrder);
+  }
+
+  writeRecordCopy(): void {
+    throw new Error('pcapng writer: writeRecordCopy is for pcap records');
   }
 
   writeRecordBytes(): void {

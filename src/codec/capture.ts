@@ -28,11 +28,18 @@ export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 /** Room kept in front of each read-ahead chunk for the partial record carried over (default snaplen + header). */
 const READ_AHEAD_HEADROOM = 256 * 1024 + 64;
 /** Inputs at least this large (or of unknown size: pipes) read into checksum.ts chunk buffers (checksumBuffer). */
-const LARGE_INPUT = 16 * 1024 * 1024;
+let largeInput = 16 * 1024 * 1024;
 
 /** Whether a capture of `size` bytes (null: unknown, a pipe) is read into checksumBuffer chunk buffers. */
 export function isLargeInput(size: number | null): boolean {
-  return size === null || size >= LARGE_INPUT;
+  return size === null || size >= largeInput;
+}
+
+/** Test hook: the size from which an input counts as large (isLargeInput); returns the previous one. */
+export function setLargeInputThreshold(bytes: number): number {
+  const previous = largeInput;
+  largeInput = bytes;
+  return previous;
 }
 /**
  * Read-ahead buffers (each READ_AHEAD_HEADROOM + chunk bytes): one parsed, the others read or being read, or

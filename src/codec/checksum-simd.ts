@@ -9,72 +9,13 @@
  * there (checksumBuffer) and sums them in place.
  */
 
+import {
+  BLOCK, BR, BR_IF, END, I32, I32_ADD, I32_CONST, I32_LOAD16_U, I32_LOAD8_U, I32_LT_U, I32_SUB, IF, LOCAL_GET, LOCAL_SET, LOOP,
+  memarg, MODULE_HEADER, name, section, sleb, uleb, V128, vec, VOID, wasmApi,
+} from './wasm-emit.js';
+
 /** Bytes per `sum` call at most: 16384 iterations of 64 bytes add < 16384 × 2 × 0xFFFF < 2^32 to a lane. */
 export const SIMD_CALL_MAX = 1 << 20;
-
-// ---- a minimal WebAssembly binary emitter -------------------------------------------------
-
-/** Unsigned LEB128. */
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-/** Signed LEB128 of a 32-bit integer. */
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-/** A section: id, byte size, contents. */
-function section(id: number, contents: number[]): number[] {
-  return [id, ...uleb(contents.length), ...contents];
-}
-
-/** A vector: element count, then the elements (already encoded). */
-function vec(count: number, contents: number[]): number[] {
-  return [...uleb(count), ...contents];
-}
-
-/** A name: byte length, UTF-8 (ASCII here) bytes. */
-function name(s: string): number[] {
-  return vec(s.length, [...s].map((c) => c.charCodeAt(0)));
-}
-
-// value types
-const I32 = 0x7f;
-const V128 = 0x7b;
-
-// instructions (core)
-const BLOCK = 0x02; // block <blocktype>
-const LOOP = 0x03; // loop <blocktype>
-const IF = 0x04; // if <blocktype>
-const END = 0x0b; // end of block / loop / if / function
-const BR = 0x0c; // br <label depth>
-const BR_IF = 0x0d; // br_if <label depth>
-const VOID = 0x40; // empty block type
-const LOCAL_GET = 0x20; // local.get <index>
-const LOCAL_SET = 0x21; // local.set <index>
-const I32_LOAD8_U = 0x2d; // i32.load8_u <memarg>
-const I32_LOAD16_U = 0x2f; // i32.load16_u <memarg>
-const I32_CONST = 0x41; // i32.const <sleb>
-const I32_LT_U = 0x49; // i32.lt_u
-const I32_ADD = 0x6a; // i32.add
-const I32_SUB = 0x6b; // i32.sub
 
 // SIMD instructions: prefix 0xFD, then the opcode as unsigned LEB128
 const SIMD = 0xfd;
@@ -85,11 +26,6 @@ const V128_AND = uleb(0x4e); // v128.and
 const I32X4_EXTADD_PAIRWISE_I16X8_U = uleb(0x7f); // i32x4.extadd_pairwise_i16x8_u
 const I32X4_SHR_U = uleb(0xad); // i32x4.shr_u (lane shift count from an i32)
 const I32X4_ADD = uleb(0xae); // i32x4.add
-
-/** memarg: alignment hint 1 byte (pointers may be unaligned), offset. */
-function memarg(offset: number): number[] {
-  return [0, ...uleb(offset)];
-}
 
 // locals of `sum`: parameters 0 and 1, then the declared ones
 const PTR = 0; // i32 parameter: current address
@@ -189,8 +125,7 @@ function sumBody(): number[] {
 /** The whole module: memory of `pages` × 64 KiB (fixed: never grown), exported as "memory"; function "sum". */
 export function simdModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, // magic "\0asm"
-    0x01, 0x00, 0x00, 0x00, // version 1
+    ...MODULE_HEADER,
     ...section(1, vec(1, [0x60, ...vec(2, [I32, I32]), ...vec(1, [I32])])), // type 0: (i32, i32) -> i32
     ...section(3, vec(1, [0])), // function 0 has type 0
     ...section(5, vec(1, [0x01, ...uleb(pages), ...uleb(pages)])), // memory 0: min = max = pages
@@ -202,29 +137,24 @@ export function simdModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
 
 // ---- instantiation --------------------------------------------------------------------------
 
-/** The part of the WebAssembly JS API used here (the TypeScript libs in use do not declare it). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
-}
-
 /** An instantiated module: its memory's bytes and its `sum`. */
 export interface SimdSummer {
   readonly memory: Uint8Array;
+  /** The WebAssembly.Memory itself (rewrite/kernels.ts imports it into a module of its own). */
+  readonly wasmMemory: object;
   sum(ptr: number, len: number): number;
 }
 
 /** A new instance with `pages` of memory, or null where WebAssembly or SIMD is unavailable. */
 export function createSimdSummer(pages: number): SimdSummer | null {
-  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  const wasm = wasmApi();
   if (wasm === undefined) return null;
   try {
     const bytes = simdModuleBytes(pages);
     if (!wasm.validate(bytes)) return null;
     const { exports } = new wasm.Instance(new wasm.Module(bytes));
     const memory = exports['memory'] as { buffer: ArrayBuffer };
-    return { memory: new Uint8Array(memory.buffer), sum: exports['sum'] as (ptr: number, len: number) => number };
+    return { memory: new Uint8Array(memory.buffer), wasmMemory: memory, sum: exports['sum'] as (ptr: number, len: number) => number };
   } catch {
     return null;
   }

@@ -233,6 +233,37 @@ export function checksumBuffer(length: number): Uint8Array {
   return buffer;
 }
 
+/** Test hook: a mark of the buffers checksumBuffer has given so far (see releaseChecksumBuffers). */
+export function checksumBufferMark(): number {
+  return arenaViews.length;
+}
+
+/**
+ * Test hook: take back the room of every buffer checksumBuffer gave after `mark`, so that many large-input runs
+ * in one process each get theirs in the module memory. Those buffers must no longer be in use.
+ */
+export function releaseChecksumBuffers(mark: number): void {
+  if (mark >= arenaViews.length) return;
+  arenaFree = arenaOffsets[mark]!;
+  arenaViews.length = mark;
+  arenaOffsets.length = mark;
+}
+
+/**
+ * Where `buffer` starts in the module memory when it is one of the buffers checksumBuffer gave (that very
+ * object), else -1; always -1 while setSimdChecksum('off') is in force.
+ */
+export function moduleMemoryOffset(buffer: Uint8Array): number {
+  if (simdUse === 'off') return -1;
+  for (let k = 0; k < arenaViews.length; k++) if (arenaViews[k] === buffer) return arenaOffsets[k]!;
+  return -1;
+}
+
+/** The SIMD module (its memory and `sum`), or null where it is missing or setSimdChecksum('off') is in force. */
+export function simdModule(): SimdSummer | null {
+  return simdUse === 'off' ? null : simdSummer();
+}
+
 /**
  * Copy src[srcStart, srcEnd) to dst[dstAt, ...) when both are buffers checksumBuffer gave (in the module memory):
  * one copyWithin of the whole memory, where a copy between other arrays takes a view of the source range (an

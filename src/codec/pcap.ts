@@ -9,7 +9,7 @@
  *   0 timestamp seconds   4 timestamp microseconds or nanoseconds   8 captured length   12 original length
  */
 import { CaptureError } from './errors.js';
-import type { PacketRecord, PcapHeaderInfo, ReadHooks } from './capture-types.js';
+import type { PacketRecord, PcapHeaderInfo, ReadHooks, RecordRun } from './capture-types.js';
 
 export const PCAP = Object.freeze({
   MAGIC: 0,
@@ -189,15 +189,17 @@ export function encodePcapRecordHeader(
  * of the first unconsumed byte and leaves in `need` how many bytes (from that offset) the next record
  * needs. `atEnd` is called when the input is exhausted and throws when bytes of a partial record remain.
  */
-export class PcapRecordParser {
+export class PcapRecordParser implements RecordRun {
   packets = 0;
   bytes = 0;
   need: number = PCAP.RECORD_HEADER_LENGTH;
-  private readonly littleEndian: boolean;
+  readonly littleEndian: boolean;
   private readonly unitsPerSecond: number;
   private readonly nanosPerUnit: number;
-  private readonly snapLength: number;
+  readonly snapLength: number;
   private readonly warned = new Map<string, number>();
+  /** hooks.takeRecords, or null. */
+  private readonly take: ((buf: Uint8Array, pos: number, end: number, base: number, run: RecordRun) => number) | null;
 
   constructor(
     private readonly file: string,
@@ -205,7 +207,7 @@ export class PcapRecordParser {
     private readonly record: BufferedRecord,
     private readonly onPacket: (p: BufferedRecord) => void,
     private readonly hooks: ReadHooks | undefined,
-    private readonly maxRecordBytes: number,
+    readonly maxRecordBytes: number,
     /** Total file size when known (regular files): records claiming more than what is left fail at once. */
     private readonly fileSize: number | null,
     /** Leave `data` out (BufferedRecord.frameData() makes it on demand). */
@@ -220,6 +222,12 @@ export class PcapRecordParser {
     record.interfaceId = 0;
     record.blockType = 0;
     record.options = null;
+    const take = hooks?.takeRecords;
+    this.take = take === undefined ? null : take.bind(hooks);
+  }
+
+  get linkType(): number {
+    return this.record.linkType;
   }
 
   parse(buf: Uint8Array, view: DataView, start: number, end: number, base: number): number {
@@ -232,7 +240,15 @@ export class PcapRecordParser {
     // optimized code deoptimized there again and again (node --trace-deopt: 2-19 times per decode of
     // bench/out/big.pcap, always at that store).
     let need: number = PCAP.RECORD_HEADER_LENGTH;
+    const take = this.take;
     while (end - pos >= PCAP.RECORD_HEADER_LENGTH) {
+      if (take !== null) {
+        const taken = take(buf, pos, end, base, this);
+        if (taken !== pos) {
+          pos = taken;
+          continue;
+        }
+      }
       const capturedLength = view.getUint32(pos + PCAP.RECORD_CAPTURED_LENGTH, le);
       if (capturedLength > this.maxRecordBytes) {
         throw this.error(

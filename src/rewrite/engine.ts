@@ -16,6 +16,7 @@
 import { DEFAULT_CHUNK_BYTES, isLargeInput, openCapture, type BufferedRecord } from '../codec/capture.js';
 import { checksumBuffer } from '../codec/checksum.js';
 import { createCaptureWriter, type CaptureWriter, type WritablePacket } from '../codec/capture-writer.js';
+import type { RecordRun } from '../codec/capture-types.js';
 import { CaptureError, CliError } from '../codec/errors.js';
 import { assertOutputIsNotInput } from '../util/output.js';
 import { Progress } from '../util/progress.js';
@@ -49,6 +50,13 @@ export interface PacketRewriter {
    * an in-place `rewrite` does. Only used with `inPlace`.
    */
   readonly rewriteRecord?: (rec: BufferedRecord, engine: RewriteEngine) => number;
+  /**
+   * Optional record lane (in-place rewriters, pcap in and out): offered the whole records at buf[pos, end)
+   * of the reader's buffer before they are delivered one by one, it takes a run of them itself through
+   * `engine.passRecords` and `engine.writeRewrittenRecord` (counting them as rewrite would have) and
+   * returns where it stopped (pos: none taken; that record goes to the fast or general path as usual).
+   */
+  readonly takeRecords?: (buf: Uint8Array, pos: number, end: number, run: RecordRun, engine: RewriteEngine) => number;
   /** Called once before the first packet with the input's size when it is a regular file (to size tables). */
   expectInput?(fileBytes: number): void;
   /** Called once at the end (or after damage), before the summary is final. */
@@ -167,6 +175,21 @@ export class RewriteEngine {
     this.summary.packetsOut++;
   }
 
+  /** Record lanes: the `records` unchanged records at buf[start, end) of the reader's buffer are written as they are. */
+  passRecords(buf: Uint8Array, start: number, end: number, records: number): void {
+    this.writer!.writeRecordBytes(buf, start, end, records);
+    this.summary.packetsIn += records;
+    this.summary.packetsOut += records;
+  }
+
+  /** Record lanes: one rewritten record, its 16-byte header and frame built in scratch[0, length). */
+  writeRewrittenRecord(length: number): void {
+    this.writer!.writeRecordCopy(this.scratchView(length));
+    this.summary.packetsIn++;
+    this.summary.packetsOut++;
+    this.summary.packetsRewritten++;
+  }
+
   /** Rewrite `input` into `output`; the progress line (a terminal only) goes to io's stderr. */
   async run(input: string, output: string, rewriter: PacketRewriter, io: Io, label: string): Promise<RewriteSummary> {
     assertOutputIsNotInput([input], output);
@@ -211,9 +234,18 @@ export class RewriteEngine {
       }
       summary.packetsOut++;
     };
+    const take = inPlace && rawRecords ? (rewriter.takeRecords ?? null) : null;
+    const takeRecords =
+      take === null
+        ? undefined
+        : (buf: Uint8Array, pos: number, end: number, base: number, run: RecordRun): number => {
+            const p = take(buf, pos, end, run, this);
+            if (p !== pos) progress.tickRun(base + p, summary.packetsIn);
+            return p;
+          };
     try {
       // the output is written on the thread pool while the next chunk is parsed; a few buffers at most in flight
-      await reader.read(onPacket, writer.mirrorHooks({ betweenChunks: () => writer.drain() }));
+      await reader.read(onPacket, writer.mirrorHooks({ betweenChunks: () => writer.drain(), takeRecords }));
     } catch (err) {
       progress.done();
       writer.abort();

@@ -20,8 +20,7 @@
  * of the flow; without a SYN, the client ISN is the first client seq − 1 (both counted in the report).
  */
 import { bytesEqual, type Endpoint } from '../codec/addr.js';
-import { grown, readU16, readU32, writeU16 } from '../codec/bytes.js';
-import { congruentSum16, copyInModuleMemory, finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
+import { grown, readU16, readU32 } from '../codec/bytes.js';
 import type { BufferedRecord } from '../codec/capture.js';
 import { CliError } from '../codec/errors.js';
 import { IPV4, fillIpv4Checksum } from '../codec/ipv4.js';
@@ -29,7 +28,7 @@ import { IPV6 } from '../codec/ipv6.js';
 import { ETHERTYPE } from '../codec/link.js';
 import { LINKTYPE } from '../codec/linktype.js';
 import { IPPROTO } from '../codec/ipproto.js';
-import { TCP, TCP_FLAG, setTcpHeaderLength } from '../codec/tcp.js';
+import { TCP, TCP_FLAG } from '../codec/tcp.js';
 import { encodeIpv4OptionCarrier, encodeIpv6DestOptCarrier, encodeTcpCarrier, writeTcpCarrier, type PortAddressTcpFormat } from '../carriers/index.js';
 import {
   FnatResult,
@@ -41,11 +40,12 @@ import {
   type FnatOptions,
   type ToaWhen,
 } from '../dpvs/fnat.js';
-import { ChecksumState, PacketLayout, checksumBegin, checksumEnd, parseLayout, pseudoSum, type ChecksumMode } from '../dpvs/l4fix.js';
+import { ChecksumState, PacketLayout, checksumBegin, checksumEnd, parseLayout, type ChecksumMode } from '../dpvs/l4fix.js';
 import type { ToaError, ToaPlacement } from '../dpvs/toa-insert.js';
 import { ChecksumAudit } from './checksum-audit.js';
 import { InsertOutcome, insertDestinationOptions, insertIpv4Option, insertTcpCarrierWithFallback, type TcpInsertPolicy } from './carrier-insert.js';
 import { NOT_HANDLED, type PacketRewriter, type RewriteEngine } from './engine.js';
+import { insertAtHead, KERNEL_DECLINED } from './kernels.js';
 import { AddressSlab, FlowTable, SKIP_REASONS, flowsExpectedIn, portAIsServer, type Flow, type SkipReason } from './flows.js';
 import { setLinkFamily, type FrameLayout } from './link.js';
 import type { RewriteSummary } from './summary.js';
@@ -471,10 +471,9 @@ export class InjectRewriter implements PacketRewriter {
   /**
    * insertTcp for its most common case, in one pass: a complete packet whose IPv4 header and TCP
    * checksums are right, with room for the carrier at the head of the options ('first' placement,
-   * within the MTU) and full checksums. The frame is copied once, shifted by the option length, and
-   * its head moved back; the payload's sum from the checksum check is reused for the new checksum
-   * (it moves by a multiple of 4 bytes, so its 16-bit words stay the same), giving exactly the value
-   * a full recomputation gives. Returns the new frame length, or NOT_HANDLED for insertTcp.
+   * within the MTU) and full checksums: kernels.ts insertAtHead (WebAssembly for a large input's chunk
+   * buffers, else JavaScript), which checks the checksums and builds the new frame in one pass. Returns
+   * the new frame length, or NOT_HANDLED for insertTcp.
    */
   private leanInsertFast(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine, carrier: Uint8Array): number {
     const layout = this.layout;
@@ -490,36 +489,11 @@ export class InjectRewriter implements PacketRewriter {
     ) {
       return NOT_HANDLED;
     }
-    const data = frame.buffer;
-    const l3 = layout.l3;
-    const l4 = layout.l4;
-    const doff = layout.l4HeaderLength;
-    const af = layout.af;
-    if (af === 4 && ipv4HeaderChecksum(data, l3, layout.ipHeaderLength) !== readU16(data, l3 + IPV4.CHECKSUM)) return NOT_HANDLED;
-    const l4Length = layout.ipLength - layout.ipHeaderLength;
-    // congruent to the payload's sum16 modulo 0xFFFF (summed in place in the reader's chunk buffers), which is all the folds below need
-    const payloadSum = congruentSum16(data, l4 + doff, l3 + layout.captured);
-    const oldSum = pseudoSum(data, l3, af, IPPROTO.TCP, l4Length) + sum16(data, l4, l4 + doff) + payloadSum;
-    if (fold(oldSum) !== 0xffff) return NOT_HANDLED;
     const base = frame.base;
     const frameLength = rec.capturedLength;
     const buf = engine.scratchFor(frameLength + optionLength);
-    const head = l4 + TCP.MIN_HEADER - base;
-    // the frame at optionLength, its head moved back: a gap of optionLength after the TCP fixed header
-    if (!copyInModuleMemory(buf, optionLength, data, base, base + frameLength)) buf.set(rec.frameData(), optionLength);
-    buf.copyWithin(0, optionLength, optionLength + head);
-    buf.set(carrier, head);
-    const l3o = l3 - base;
-    const l4o = l4 - base;
-    if (af === 4) writeU16(buf, l3o + IPV4.TOTAL_LENGTH, layout.ipLength + optionLength);
-    else writeU16(buf, l3o + IPV6.PAYLOAD_LENGTH, layout.ipLength + optionLength - IPV6.HEADER);
-    setTcpHeaderLength(buf, l4o, doff + optionLength);
-    let sum = pseudoSum(buf, l3o, af, IPPROTO.TCP, l4Length + optionLength);
-    sum = sum16(buf, l4o, l4o + TCP.CHECKSUM, sum);
-    sum = sum16(buf, l4o + TCP.CHECKSUM + 2, l4o + doff + optionLength, sum);
-    writeU16(buf, l4o + TCP.CHECKSUM, finish(sum + payloadSum));
-    if (af === 4) fillIpv4Checksum(buf, l3o);
-    return frameLength + optionLength;
+    const n = insertAtHead(frame.buffer, base, frameLength, layout.l3 - base, layout.l4 - base, layout.l4HeaderLength, layout.ipLength, layout.captured, layout.af, carrier, buf);
+    return n === KERNEL_DECLINED ? NOT_HANDLED : n;
   }
 
   /** The carrier bytes for a client->server packet (its source is the client), or null (none for the family). */

@@ -14,7 +14,9 @@
  *   cut(...)          removes that option as the general path does (removeOptionAt, or NOPs)
  *                     into the engine's scratch buffer, for a complete packet whose checksums are
  *                     right and a checksum mode that recomputes them; otherwise it returns
- *                     GENERAL before it has changed or counted anything.
+ *                     GENERAL before it has changed or counted anything. The work is kernels.ts
+ *                     cutOption: WebAssembly for a large input (its chunk buffers and the scratch
+ *                     buffer are in the checksum module's memory), else its JavaScript twin.
  *
  * The general path (StripRewriter in strip.ts) stays the reference: test/rewrite/strip-fast.test.ts
  * runs both over the samples, the corpus and generated packets and compares the bytes.
@@ -25,10 +27,12 @@
  * plus the new header's sum and pseudo-header, folded to the value the general path's full
  * recomputation gives (congruent sums fold to the same 16 bits).
  */
-import { fromHex, readU16, writeU16 } from '../codec/bytes.js';
+import { fromHex, readU16 } from '../codec/bytes.js';
 import type { BufferedRecord } from '../codec/capture.js';
-import { congruentSum16, copyInModuleMemory, finish, fold, ipv4HeaderChecksum, sum16 } from '../codec/checksum.js';
-import { IPV4, fillIpv4Checksum } from '../codec/ipv4.js';
+import type { RecordRun } from '../codec/capture-types.js';
+import { PCAP } from '../codec/pcap.js';
+import { checksumBuffer, moduleMemoryOffset } from '../codec/checksum.js';
+import { IPV4 } from '../codec/ipv4.js';
 import { IPV6, IPV6_EXT } from '../codec/ipv6.js';
 import { IPPROTO } from '../codec/ipproto.js';
 import { LINKTYPE } from '../codec/linktype.js';
@@ -37,9 +41,9 @@ import { TCP, TCP_FLAG, TCP_OPTION } from '../codec/tcp.js';
 import { isNopNopTimestamp } from '../codec/tcp-options.js';
 import { UDP } from '../codec/udp.js';
 import { isCarrierKind, looksLikeProxyV1, looksLikeProxyV2, looksLikeSpp, PROXY_V1_FIRST, PROXY_V2_FIRST, SPP_FIRST, tcpOptionFormat, type KindFilter } from '../carriers/index.js';
-import { PacketLayout, parseLayout, pseudoSum, type ChecksumMode } from '../dpvs/l4fix.js';
-import { removeOptionAt } from '../dpvs/toa-insert.js';
+import type { ChecksumMode } from '../dpvs/l4fix.js';
 import type { RewriteEngine } from './engine.js';
+import { cutOption, KERNEL_DECLINED, LANE, LANE_CUT, LANE_FLAG, tcpKernels } from './kernels.js';
 import type { FlowLog } from './strip-flows.js';
 import { FrameLayout, locateIp } from './link.js';
 import { selectsCarrier, type StripSelection } from './strip-kinds.js';
@@ -78,12 +82,13 @@ export class StripFastPath {
   private readonly spp: boolean;
   /** cut() recomputes checksums only in the modes that do it in full for a complete packet. */
   private readonly fullChecksums: boolean;
-  private readonly layout = new PacketLayout();
   /** CUT: offset of the carrier option in the reader's buffer. */
   private cutAt = -1;
-  /** Packets classify passed as PLAIN, and packets cut() rewrote (for tests and profiling). */
+  /** Packets classify passed as PLAIN, and packets cut() rewrote (for tests and profiling); the lane counts in both. */
   plain = 0;
   cuts = 0;
+  /** Of those, the packets the record lane took. */
+  laneRecords = 0;
 
   constructor(
     private readonly selection: StripSelection,
@@ -176,6 +181,12 @@ export class StripFastPath {
     return false;
   }
 
+  /** True when the option at b[at] (of a SYN or not) is a carrier this strip removes. */
+  selectedAt(b: Uint8Array, at: number, isSyn: boolean): boolean {
+    const format = tcpOptionFormat(b, at, isSyn, this.tcpFilter);
+    return format !== undefined && selectsCarrier(this.selection, format.format, format.carrier);
+  }
+
   /** The options b[l4 + 20, optionsEnd): PLAIN (no selected carrier), CUT (one) or GENERAL (more). Walk rules of scanTcpOptions. */
   private scanOptions(b: Uint8Array, l4: number, optionsEnd: number): number {
     const kinds = this.tcpKinds;
@@ -192,12 +203,9 @@ export class StripFastPath {
       if (i + 1 >= optionsEnd) break;
       const length = b[i + 1]!;
       if (length < 2 || i + length > optionsEnd) break;
-      if (kinds[kind] === 1) {
-        const format = tcpOptionFormat(b, i, isSyn, this.tcpFilter);
-        if (format !== undefined && selectsCarrier(this.selection, format.format, format.carrier)) {
-          if (found >= 0) return FAST.GENERAL;
-          found = i;
-        }
+      if (kinds[kind] === 1 && this.selectedAt(b, i, isSyn)) {
+        if (found >= 0) return FAST.GENERAL;
+        found = i;
       }
       i += length;
     }
@@ -215,42 +223,110 @@ export class StripFastPath {
     if (!this.fullChecksums) return FAST.GENERAL;
     const frameLength = rec.capturedLength;
     const buf = engine.scratchFor(frameLength);
+    const src = frame.buffer;
     const base = frame.base;
-    if (!copyInModuleMemory(buf, 0, frame.buffer, base, base + frameLength)) buf.set(frame.buffer.subarray(base, base + frameLength), 0);
-    const l3 = frame.l3 - base;
-    const layout = this.layout;
-    parseLayout(buf, l3, frame.ipCaptured, layout);
-    if (!layout.complete) return FAST.GENERAL;
-    if (layout.af === 4 && readU16(buf, l3 + IPV4.CHECKSUM) !== ipv4HeaderChecksum(buf, l3, IPV4.MIN_HEADER)) return FAST.GENERAL;
-    const l4 = layout.l4;
-    const ipEnd = layout.end;
-    // the payload is summed where the reader put it (in place by the SIMD module for its chunk
-    // buffers): a number congruent to its sum16 modulo 0xFFFF, all the folds below need
-    const payloadSum = congruentSum16(frame.buffer, base + l4 + layout.l4HeaderLength, base + ipEnd);
-    if (fold(sum16(buf, l4, l4 + layout.l4HeaderLength, payloadSum) + pseudoHeader(buf, layout)) !== 0xffff) return FAST.GENERAL;
-    // committed: from here on the packet is the fast path's
+    const af = frame.af;
+    // classify passed IPv4 with a 20-byte header or IPv6 with TCP right after the fixed header
+    const l3 = frame.l3;
+    const ipLength = af === 4 ? readU16(src, l3 + IPV4.TOTAL_LENGTH) : IPV6.HEADER + readU16(src, l3 + IPV6.PAYLOAD_LENGTH);
+    if (frame.ipCaptured !== ipLength) return FAST.GENERAL; // incomplete: no full checksums
+    const l4 = l3 + (af === 4 ? IPV4.MIN_HEADER : IPV6.HEADER);
+    const doff = (src[l4 + TCP.DATA_OFFSET]! >>> 4) * 4;
+    const n = cutOption(src, base, frameLength, l3 - base, l4 - base, doff, ipLength, ipLength, af, this.cutAt - base, this.nop, buf);
+    if (n === KERNEL_DECLINED) return FAST.GENERAL;
+    // committed: the packet is the fast path's
     this.cuts++;
-    flows.add(buf, l3, layout.af, l4);
-    const at = this.cutAt - base;
+    flows.add(src, l3, af, l4);
     const s = engine.summary;
-    const optionLength = buf[at + 1]!;
-    if (this.nop || removeOptionAt(buf, layout, at) === 0) {
-      buf.fill(TCP_OPTION.NOP, at, at + optionLength);
-      s.carriersNopped++;
-    }
+    if (n === frameLength) s.carriersNopped++;
     s.carriersRemoved++;
-    const header = sum16(buf, l4, l4 + layout.l4HeaderLength) - readU16(buf, l4 + TCP.CHECKSUM);
-    writeU16(buf, l4 + TCP.CHECKSUM, finish(header + payloadSum + pseudoHeader(buf, layout)));
-    if (layout.af === 4) fillIpv4Checksum(buf, l3);
-    // the link trailer (Ethernet padding) follows the packet wherever it now ends
-    const trailer = frame.trailer;
-    const newEnd = layout.end;
-    if (trailer > 0 && newEnd !== ipEnd) buf.copyWithin(newEnd, ipEnd, ipEnd + trailer);
-    return newEnd + trailer;
+    return n;
   }
-}
 
-/** The TCP pseudo-header sum of the packet `layout` describes, at its current length. */
-function pseudoHeader(buf: Uint8Array, layout: PacketLayout): number {
-  return pseudoSum(buf, layout.l3, layout.af, IPPROTO.TCP, layout.ipLength - layout.ipHeaderLength);
+  /** The record lane's settings block and option-kind table in the module memory; null until the first take (or without kernels). */
+  private lane: Int32Array | null = null;
+  private laneAt = -1;
+  private laneTried = false;
+  /** stripScan's test of a candidate option (selectedAt on the module memory). */
+  private laneSelected: ((at: number, syn: number) => number) | null = null;
+
+  /**
+   * The record lane (RewriteEngine takeRecords): classify and cut run in WebAssembly (kernels.ts stripScan)
+   * over the pcap records at buf[pos, end), for an Ethernet capture with little-endian record headers whose
+   * chunk buffers are in the module memory. Plain records are written as runs, cut ones from the staging
+   * area (the engine's scratch buffer); the first record it does not take (GENERAL, a record the reader
+   * would warn about, a checksum to leave to the general path, ...) is left at the returned position.
+   * Counts exactly as classify/cut do.
+   */
+  take(buf: Uint8Array, pos: number, end: number, run: RecordRun, engine: RewriteEngine, flows: FlowLog): number {
+    if (!run.littleEndian || run.linkType !== LINKTYPE.ETHERNET) return pos;
+    const kernels = tcpKernels();
+    const at = kernels === null ? -1 : moduleMemoryOffset(buf);
+    if (at < 0) return pos;
+    const cells = this.lane ?? this.laneCells();
+    if (cells === null) return pos;
+    const staging = moduleMemoryOffset(engine.scratch);
+    cells[LANE.MAX_RECORD] = run.maxRecordBytes;
+    cells[LANE.SNAP_LENGTH] = run.snapLength;
+    cells[LANE.FLAGS] = this.laneFlags | (staging >= 0 && this.fullChecksums ? LANE_FLAG.CUTS : 0);
+    cells[LANE.STAGING] = staging;
+    cells[LANE.STAGING_SIZE] = engine.scratch.length;
+    const memory = kernels!.memory;
+    kernels!.setSelectedTest(this.laneSelected ??= (option, syn) => (this.selectedAt(memory, option, syn !== 0) ? 1 : 0));
+    const s = engine.summary;
+    let p = pos;
+    for (;;) {
+      const code = kernels!.stripScan(at + p, at + end, this.laneAt);
+      const runEnd = cells[LANE.RUN_END]! - at;
+      const plain = cells[LANE.RUN_PACKETS]!;
+      if (plain !== 0) {
+        engine.passRecords(buf, p, runEnd, plain);
+        run.packets += plain;
+        run.bytes += cells[LANE.RUN_BYTES]!;
+        this.plain += plain;
+        this.laneRecords += plain;
+      }
+      if (code !== LANE_CUT) return runEnd;
+      const captured = cells[LANE.CUT_CAPTURED]!;
+      const staged = cells[LANE.STAGED_LENGTH]!;
+      engine.writeRewrittenRecord(staged);
+      run.packets++;
+      run.bytes += captured;
+      this.cuts++;
+      this.laneRecords++;
+      flows.add(memory, cells[LANE.CUT_L3]!, cells[LANE.CUT_AF] === 4 ? 4 : 6, cells[LANE.CUT_L4]!);
+      if (staged - PCAP.RECORD_HEADER_LENGTH === captured) s.carriersNopped++;
+      s.carriersRemoved++;
+      p = runEnd + PCAP.RECORD_HEADER_LENGTH + captured;
+    }
+  }
+
+  /** LANE_FLAG bits from the selection (all but CUTS, which depends on the staging area). */
+  private get laneFlags(): number {
+    return (
+      (this.nop ? LANE_FLAG.NOP : 0) |
+      (this.proxyV1 ? LANE_FLAG.PROXY_V1 : 0) |
+      (this.proxyV2 ? LANE_FLAG.PROXY_V2 : 0) |
+      (this.spp ? LANE_FLAG.SPP : 0) |
+      (this.tcpKinds[TCP_OPTION.TIMESTAMP] === 1 ? LANE_FLAG.TIMESTAMP_KIND : 0)
+    );
+  }
+
+  /** Make the lane's block in the module memory (once): settings, results, the option-kind table. */
+  private laneCells(): Int32Array | null {
+    if (this.laneTried) return null;
+    this.laneTried = true;
+    const area = checksumBuffer(LANE.WORDS * 4 + 256);
+    const at = moduleMemoryOffset(area);
+    if (at < 0) return null;
+    area.set(this.tcpKinds, LANE.WORDS * 4);
+    const cells = new Int32Array(area.buffer, area.byteOffset, LANE.WORDS);
+    cells[LANE.KINDS] = at + LANE.WORDS * 4;
+    cells[LANE.PROXY_V1_FIRST] = PROXY_V1_FIRST;
+    cells[LANE.PROXY_V2_FIRST] = PROXY_V2_FIRST;
+    cells[LANE.SPP_FIRST] = SPP_FIRST;
+    this.lane = cells;
+    this.laneAt = at;
+    return cells;
+  }
 }

@@ -18,6 +18,7 @@
  */
 import { readU16, readU32, writeU16, writeU32 } from '../codec/bytes.js';
 import type { BufferedRecord } from '../codec/capture.js';
+import type { RecordRun } from '../codec/capture-types.js';
 import { IPV4 } from '../codec/ipv4.js';
 import { IPV6 } from '../codec/ipv6.js';
 import { IPPROTO } from '../codec/ipproto.js';
@@ -46,6 +47,8 @@ export interface StripOptions {
   checksum: ChecksumMode;
   /** False: every packet takes the general path (the reference the fast path is tested against). Default true. */
   fastPath?: boolean;
+  /** False: no record lane (the fast path's WebAssembly classify and cut over whole runs of records). Default true. */
+  lane?: boolean;
 }
 
 function selected(sel: StripSelection, c: Carrier): boolean {
@@ -115,11 +118,18 @@ export class StripRewriter implements PacketRewriter {
     this.selection = parseStripKinds(options.kinds);
     this.inspector = new PacketInspector({ checksums: false, kinds: this.selection.tcpFilter, payload: true });
     this.fast = options.fastPath === false ? null : new StripFastPath(this.selection, options.nop, options.checksum);
+    const fast = this.fast;
+    if (fast !== null && options.lane !== false) {
+      // while a PROXY shift is being undone every TCP packet needs its flow: the general path (as in rewrite)
+      this.takeRecords = (buf, pos, end, run, engine) => (this.proxyFlows === 0 ? fast.take(buf, pos, end, run, engine, this.flowLog) : pos);
+    }
   }
 
-  /** Packets the fast path passed unchanged and packets it cut a carrier from (0 without it). */
-  get fastPathCounts(): { plain: number; cuts: number } {
-    return { plain: this.fast?.plain ?? 0, cuts: this.fast?.cuts ?? 0 };
+  readonly takeRecords?: (buf: Uint8Array, pos: number, end: number, run: RecordRun, engine: RewriteEngine) => number;
+
+  /** Packets the fast path passed unchanged and packets it cut a carrier from, and how many of them its record lane took (0 without it). */
+  get fastPathCounts(): { plain: number; cuts: number; lane: number } {
+    return { plain: this.fast?.plain ?? 0, cuts: this.fast?.cuts ?? 0, lane: this.fast?.laneRecords ?? 0 };
   }
 
   /** Room in the flow table for the flows a capture of this size may have (no rehashing on the way). */

@@ -25,6 +25,15 @@ export class Progress {
   /** Call per packet with the file offset reached and the packets so far. */
   tick(offset: number, packets: number): void {
     if (!this.enabled || (++this.calls & 0xffff) !== 0) return;
+    this.show(offset, packets);
+  }
+
+  /** Call after a run of packets handled at once (a few times per input chunk): the clock is read every time. */
+  tickRun(offset: number, packets: number): void {
+    if (this.enabled) this.show(offset, packets);
+  }
+
+  private show(offset: number, packets: number): void {
     const now = Date.now();
     if (now - this.last < 200 || now - this.started < 500) return;
     this.last = now;

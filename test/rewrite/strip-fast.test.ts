@@ -16,9 +16,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../src/codec/bytes.js';
 import { buildPacket, linkTypeOf, oppShim, type Ipv6ExtensionSpec, type LinkSpec, type PacketSpec } from '../../src/codec/build.js';
+import { setLargeInputThreshold } from '../../src/codec/capture.js';
+import { checksumBufferMark, releaseChecksumBuffers, setSimdChecksum } from '../../src/codec/checksum.js';
 import { LINKTYPE } from '../../src/codec/linktype.js';
 import { encodeProxyV1, encodeProxyV2, encodeSpp } from '../../src/carriers/index.js';
 import { RewriteEngine } from '../../src/rewrite/engine.js';
+import { tcpKernels } from '../../src/rewrite/kernels.js';
 import { FrameLayout, locateIp } from '../../src/rewrite/link.js';
 import { FAST, SEED_FRAMES, StripFastPath } from '../../src/rewrite/strip-fast.js';
 import { parseStripKinds } from '../../src/rewrite/strip-kinds.js';
@@ -36,30 +39,61 @@ interface Outcome {
   bytes: Buffer | null;
   summary: string;
   error: string | null;
-  /** Packets the fast path passed unchanged / cut a carrier from. */
+  /** Packets the fast path passed unchanged / cut a carrier from, and how many of them its record lane took. */
   plain: number;
   cuts: number;
+  lane: number;
 }
 
-async function strip(input: string, options: StripOptions): Promise<Outcome> {
+// The record lane (WebAssembly classify and cut over runs of records) needs the reader's chunk buffers in the
+// checksum module's memory, which only a large input gets: the `large` runs below count every input as large
+// and give the module memory back after each run.
+const simd = setSimdChecksum('auto');
+const laneKernels = simd ? tcpKernels() : null;
+if (laneKernels === null) console.warn('strip-fast.test: WebAssembly SIMD is not available here; the record-lane runs are skipped');
+const arenaMark = checksumBufferMark();
+let laneRecords = 0;
+
+async function strip(input: string, options: StripOptions, large = false): Promise<Outcome> {
   const output = join(work, `out-${++runs}.pcap`);
   const summary = newSummary('strip', input, '-');
   let error: string | null = null;
   const rewriter = new StripRewriter(options);
+  const threshold = large ? setLargeInputThreshold(0) : -1;
   try {
     await new RewriteEngine(summary).run(input, output, rewriter, { stdout: quiet, stderr: quiet }, 'strip');
   } catch (e) {
     error = (e as Error).message;
+  } finally {
+    if (large) {
+      setLargeInputThreshold(threshold);
+      releaseChecksumBuffers(arenaMark);
+    }
   }
   const bytes = existsSync(output) ? readFileSync(output) : null;
   rmSync(output, { force: true });
   return { bytes, summary: JSON.stringify(summary), error, ...rewriter.fastPathCounts };
 }
 
-/** Run both paths; expect the same outcome. Returns the fast one. */
+/**
+ * Run both paths, and the fast path again with the input taken as large (the record lane and the WebAssembly
+ * cut, where available); expect the same outcome from all three. Returns the fast one.
+ */
 async function expectSame(input: string, options: Omit<StripOptions, 'fastPath'>): Promise<Outcome> {
   const fast = await strip(input, { ...options, fastPath: true });
   const general = await strip(input, { ...options, fastPath: false });
+  sameOutcome(fast, general, input, options, 'fast');
+  if (laneKernels !== null) {
+    const lane = await strip(input, { ...options, fastPath: true }, true);
+    sameOutcome(lane, general, input, options, 'lane');
+    // the lane counts as classify and cut do
+    expect([lane.plain, lane.cuts]).toEqual([fast.plain, fast.cuts]);
+    laneRecords += lane.lane;
+  }
+  return fast;
+}
+
+function sameOutcome(fast: Outcome, general: Outcome, input: string, options: Omit<StripOptions, 'fastPath'>, what: string): void {
   expect(fast.error).toBe(general.error);
   expect(fast.summary).toBe(general.summary);
   expect(fast.bytes === null).toBe(general.bytes === null);
@@ -67,9 +101,8 @@ async function expectSame(input: string, options: Omit<StripOptions, 'fastPath'>
     // name the first differing byte instead of printing two captures
     let i = 0;
     while (fast.bytes[i] === general.bytes![i]) i++;
-    expect.fail(`${input} ${JSON.stringify(options)}: outputs differ first at byte ${i} (lengths ${fast.bytes.length} / ${general.bytes!.length})`);
+    expect.fail(`${input} ${JSON.stringify(options)} (${what}): outputs differ first at byte ${i} (lengths ${fast.bytes.length} / ${general.bytes!.length})`);
   }
-  return fast;
 }
 
 const DEFAULT: Omit<StripOptions, 'fastPath'> = { kinds: null, nop: false, checksum: 'full' };
@@ -389,6 +422,8 @@ describe('strip fast path == general path: generated packets', () => {
       { numRuns: 300 },
     );
     expect(cuts).toBeGreaterThan(100); // a minority of the packets: the rest is damaged, PROXY-led, cut short or not selected
+    // the record lane took its share of them (and of the plain ones) in the large-input runs
+    if (laneKernels !== null) expect(laneRecords).toBeGreaterThan(500);
   }, 300_000);
 
   const toa: GeneratedPacket = {
