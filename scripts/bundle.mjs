@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { build } from 'esbuild';
+import { kernelModuleBytes } from '../dist/rewrite/kernels.js';
 
 const OUT_DIR = 'dist/bundle';
 /** The start of Node's CommonJS module wrapper, as bin/toa.js checks for it (one definition, there). */
@@ -82,6 +83,9 @@ async function bundle(file, command) {
     // 307 kB; loading it (read, compile with its cache, run its top level) from 10.1 to 8.8 ms and from 508 to 425
     // page faults (5 runs each of a script that times loadBundle(); page faults cost ~10 us each on this VM).
     minifyWhitespace: true,
+    // The WebAssembly kernels (src/rewrite/kernels.ts) as bytes: emitting them at every start took 12-17 ms of
+    // the main thread and work for V8's optimizing compiler; the module is the same at every start.
+    define: { __TOA_KERNEL_MODULE__: JSON.stringify(Buffer.from(kernelModuleBytes()).toString('base64')) },
   });
   // bin/toa.js gives the script a require() for Node's built-in modules only: everything else must be inside
   const builtins = new Set(builtinModules);

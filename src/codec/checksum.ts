@@ -244,9 +244,26 @@ export function checksumBufferMark(): number {
  */
 export function releaseChecksumBuffers(mark: number): void {
   if (mark >= arenaViews.length) return;
-  arenaFree = arenaOffsets[mark]!;
+  const from = arenaOffsets[mark]!;
+  simd!.memory.fill(0, from, arenaFree); // checksumBuffer's buffers start zeroed
+  arenaFree = from;
   arenaViews.length = mark;
   arenaOffsets.length = mark;
+}
+
+/**
+ * A zeroed Int32Array of `length` in the module memory while room is left (checksumBuffer's room; for tables
+ * the WebAssembly kernels read), else a plain one.
+ */
+export function moduleInt32Array(length: number): Int32Array {
+  const bytes = checksumBuffer(length * 4);
+  return moduleMemoryOffset(bytes) < 0 ? new Int32Array(length) : new Int32Array(bytes.buffer, bytes.byteOffset, length);
+}
+
+/** Where an array made by moduleInt32Array starts in the module memory, -1 when it is a plain one (or the module is off). */
+export function moduleArrayOffset(array: Int32Array): number {
+  if (simdUse === 'off' || simd === undefined || simd === null) return -1;
+  return array.buffer === simd.memory.buffer ? array.byteOffset : -1;
 }
 
 /**

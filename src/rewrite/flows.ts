@@ -14,6 +14,7 @@
  * A later SYN or SYN-ACK overrides an inference made from ports (`sideFrom` tells which rule decided).
  */
 import { grown, readU16, readU32, writeU32 } from '../codec/bytes.js';
+import { moduleInt32Array } from '../codec/checksum.js';
 import { IPV4 } from '../codec/ipv4.js';
 import { IPV6 } from '../codec/ipv6.js';
 import type { FnatConnection } from '../dpvs/fnat.js';
@@ -210,7 +211,7 @@ const KEY_HEADER = new Uint8Array(IPV6.HEADER + 4);
  * One key row per flow in `FlowTable.rows` (Int32Array, ROW.STRIDE ints): everything a probe compares
  * sits in one cache line. IPv4 addresses are (signed) 32-bit words; IPv6 addresses are in `v6`.
  */
-const ROW = Object.freeze({ HASH: 0, PROTOCOL_FAMILY: 1, PORTS: 2, WORD_A: 3, WORD_B: 4, STRIDE: 8 });
+export const ROW = Object.freeze({ HASH: 0, PROTOCOL_FAMILY: 1, PORTS: 2, WORD_A: 3, WORD_B: 4, STRIDE: 8 });
 /** Flows a new table has room for before it first grows (its arrays are zero pages until touched). */
 const INITIAL_FLOWS = 4096;
 /** The most flows `reserve` makes room for (the table still grows past it when needed). */
@@ -242,19 +243,32 @@ export class FlowTable {
   private count = 0;
   private capacity = INITIAL_FLOWS;
   /** Key rows (ROW), index * ROW.STRIDE. */
-  private rows = new Int32Array(INITIAL_FLOWS * ROW.STRIDE);
+  private rows: Int32Array;
   private v6 = new Uint8Array(0);
   /**
    * Slot pairs: flow index + 1 (0: empty, so a new table is all zero pages until used) and that
    * flow's hash (most probes that do not match stop at it).
    */
-  private slots = new Int32Array(4 * INITIAL_FLOWS);
+  private slots: Int32Array;
   private mask = 2 * INITIAL_FLOWS - 1;
   private readonly slab = new AddressSlab();
   /** Direction of the last lookup: true when the packet went A -> B (always true for a new flow). */
   lastForward = true;
   /** True when the last lookup created the flow. */
   created = false;
+
+  /** Makes the key rows and slots: plain arrays, or (reserve) arrays in the checksum module's memory. */
+  private newInt32s: (length: number) => Int32Array = (length) => new Int32Array(length);
+
+  constructor() {
+    this.rows = this.newInt32s(INITIAL_FLOWS * ROW.STRIDE);
+    this.slots = this.newInt32s(4 * INITIAL_FLOWS);
+  }
+
+  /** The key rows, slots and slot mask as they are now (for a lane's lookups; replaced when the table grows). */
+  get tables(): { readonly rows: Int32Array; readonly slots: Int32Array; readonly mask: number } {
+    return { rows: this.rows, slots: this.slots, mask: this.mask };
+  }
 
   /** Flows seen so far. */
   get size(): number {
@@ -265,15 +279,18 @@ export class FlowTable {
    * Make room for `flows` flows (at most MAX_RESERVED_FLOWS) before the first lookup, so the table
    * does not grow and rehash on the way there; the capacity it returns is a power of two. No effect
    * on a table that already holds flows. Flow indices and directions do not depend on the capacity.
+   * `moduleMemory`: the rows and slots (now and when they grow) in the checksum module's memory while it
+   * has room (moduleInt32Array), where inject-toa's record lane (rewrite/kernels.ts) reads them.
    */
-  reserve(flows: number): number {
+  reserve(flows: number, moduleMemory = false): number {
     if (this.count !== 0) return this.capacity;
     let capacity = INITIAL_FLOWS;
     while (capacity < flows && capacity < MAX_RESERVED_FLOWS) capacity *= 2;
-    if (capacity > this.capacity) {
+    if (moduleMemory) this.newInt32s = moduleInt32Array;
+    if (capacity > this.capacity || moduleMemory) {
       this.capacity = capacity;
-      this.rows = new Int32Array(capacity * ROW.STRIDE);
-      this.slots = new Int32Array(4 * capacity);
+      this.rows = this.newInt32s(capacity * ROW.STRIDE);
+      this.slots = this.newInt32s(4 * capacity);
       this.mask = 2 * capacity - 1;
     }
     return this.capacity;
@@ -404,13 +421,15 @@ export class FlowTable {
 
   private growRows(): void {
     const n = this.capacity * 2;
-    this.rows = grown(this.rows, n * ROW.STRIDE);
+    const rows = this.newInt32s(n * ROW.STRIDE);
+    rows.set(this.rows);
+    this.rows = rows;
     this.capacity = n;
   }
 
   private growSlots(): void {
     const size = (this.mask + 1) * 2;
-    const slots = new Int32Array(2 * size);
+    const slots = this.newInt32s(2 * size);
     const mask = size - 1;
     const rows = this.rows;
     for (let index = 0; index < this.count; index++) {

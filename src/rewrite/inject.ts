@@ -18,10 +18,18 @@
  * Policies (--when): as DPVS's ToaWhen (fnat.ts), plus 'syn' (client SYNs only: Alibaba CDN).
  * Without a SYN-ACK in the capture, fdata_seq (server ISN + 1) is taken from the first client ACK
  * of the flow; without a SYN, the client ISN is the first client seq − 1 (both counted in the report).
+ *
+ * Speed (plain mode, port+address TCP formats): the lean path keeps TCP flows in typed-array rows and reads
+ * packets where the reader put them (leanRecord); for a large pcap input its common cases run in WebAssembly
+ * over whole runs of records (the record lane, laneTake and kernels.ts injectScan, on the same rows in the
+ * checksum module's memory). Both are checked against the general path by test/rewrite/inject-lean.test.ts.
  */
 import { bytesEqual, type Endpoint } from '../codec/addr.js';
 import { grown, readU16, readU32 } from '../codec/bytes.js';
-import type { BufferedRecord } from '../codec/capture.js';
+import { isLargeInput, type BufferedRecord } from '../codec/capture.js';
+import type { RecordRun } from '../codec/capture-types.js';
+import { checksumBuffer, moduleArrayOffset, moduleInt32Array, moduleMemoryOffset } from '../codec/checksum.js';
+import { PCAP } from '../codec/pcap.js';
 import { CliError } from '../codec/errors.js';
 import { IPV4, fillIpv4Checksum } from '../codec/ipv4.js';
 import { IPV6 } from '../codec/ipv6.js';
@@ -45,7 +53,8 @@ import type { ToaError, ToaPlacement } from '../dpvs/toa-insert.js';
 import { ChecksumAudit } from './checksum-audit.js';
 import { InsertOutcome, insertDestinationOptions, insertIpv4Option, insertTcpCarrierWithFallback, type TcpInsertPolicy } from './carrier-insert.js';
 import { NOT_HANDLED, type PacketRewriter, type RewriteEngine } from './engine.js';
-import { insertAtHead, KERNEL_DECLINED } from './kernels.js';
+import { INJECT_FLAG, INJECT_LANE, insertAtHead, KERNEL_DECLINED, LANE_CUT, tcpKernels, WHEN_CODE } from './kernels.js';
+import { LEAN, LEAN_ROW } from './lean-rows.js';
 import { AddressSlab, FlowTable, SKIP_REASONS, flowsExpectedIn, portAIsServer, type Flow, type SkipReason } from './flows.js';
 import { setLinkFamily, type FrameLayout } from './link.js';
 import type { RewriteSummary } from './summary.js';
@@ -117,26 +126,11 @@ export interface InjectOptions {
    * both). Default true.
    */
   lean?: boolean;
+  /** False: no record lane (leanRecord's work in WebAssembly over whole runs of records). Default true. */
+  lane?: boolean;
 }
 
 const SYN_ACK = TCP_FLAG.SYN | TCP_FLAG.ACK;
-
-/**
- * Lean path (plain mode, port+address TCP formats): the state of each TCP flow lives in one row of an
- * Int32Array (LEAN_ROW, indexed by flow index; no Flow object until --report asks for them).
- */
-const LEAN_ROW = Object.freeze({ STATE: 0, CLIENT_ISN: 1, FDATA_SEQ: 2, CLIENT_TO_SERVER: 3, SERVER_TO_CLIENT: 4, INSERTED: 5, NOT_ELIGIBLE: 6, STRIDE: 8 });
-/** Bits of a lean row's STATE. */
-const LEAN = Object.freeze({
-  CLIENT_IS_A: 1,
-  SIDE_SYN: 2,
-  SIDE_SERVER: 4,
-  ISN_KNOWN: 8,
-  FDATA_KNOWN: 16,
-  FDATA_GUESSED: 32,
-  /** The flow's state is in the columns (a TCP flow of a lean run). */
-  FLOW: 64,
-});
 
 function skipReasonOf(error: ToaError | null): SkipReason {
   switch (error) {
@@ -182,8 +176,17 @@ export class InjectRewriter implements PacketRewriter {
   private readonly leanFormat: PortAddressTcpFormat | null = null;
   private readonly leanFormatV6: PortAddressTcpFormat | null = null;
   readonly rewriteRecord?: (rec: BufferedRecord, engine: RewriteEngine) => number;
+  readonly takeRecords?: (buf: Uint8Array, pos: number, end: number, run: RecordRun, engine: RewriteEngine) => number;
+  /** The record lane: on for this input (expectInput), its block in the module memory, its flags. */
+  private laneOn = false;
+  private lane: Int32Array | null = null;
+  private laneAt = -1;
+  private laneTried = false;
+  private laneFlags = 0;
+  /** Packets the record lane took (tests). */
+  laneRecords = 0;
   /** Lean TCP flows: a LEAN_ROW row per flow index (state bits, client ISN, fdata_seq, counters). */
-  private leanRows = new Int32Array(0);
+  private leanRows: Int32Array = new Int32Array(0);
   /** Skip counts of lean flows for reasons other than not-eligible (rare), by SKIP_REASONS index. */
   private readonly leanOtherSkips = new Map<number, number[]>();
   /** leanTcp's findings for the packet at hand. */
@@ -205,14 +208,123 @@ export class InjectRewriter implements PacketRewriter {
       this.leanFormat = v4Format;
       this.leanFormatV6 = portAddressFormat(options.format, true) ?? null;
       this.rewriteRecord = (rec, engine) => this.leanRecord(rec, engine);
+      if (options.lane !== false) this.takeRecords = (buf, pos, end, run, engine) => this.laneTake(buf, pos, end, run, engine);
       this.flows.onMaterialize = (flow, index) => this.leanFill(flow, index);
     }
   }
 
-  /** Room for the flows a capture of this size probably has: no rehashing and no column copies on the way. */
+  /**
+   * Room for the flows a capture of this size probably has: no rehashing and no column copies on the way. For
+   * the record lane (a large input), the flow table and the lean rows go to the checksum module's memory.
+   */
   expectInput(fileBytes: number): void {
-    const capacity = this.flows.reserve(flowsExpectedIn(fileBytes));
-    if (this.rewriteRecord !== undefined && this.leanRows.length < capacity * LEAN_ROW.STRIDE) this.leanRows = grown(this.leanRows, capacity * LEAN_ROW.STRIDE);
+    this.laneOn = this.takeRecords !== undefined && isLargeInput(fileBytes) && tcpKernels() !== null;
+    const capacity = this.flows.reserve(flowsExpectedIn(fileBytes), this.laneOn);
+    if (this.rewriteRecord !== undefined && this.leanRows.length < capacity * LEAN_ROW.STRIDE) this.growLeanRows(capacity * LEAN_ROW.STRIDE);
+  }
+
+  /** The lean rows grown to `length` ints (in the module memory while the lane is on and room is left). */
+  private growLeanRows(length: number): void {
+    if (!this.laneOn) {
+      this.leanRows = grown(this.leanRows, length);
+      return;
+    }
+    const rows = moduleInt32Array(length);
+    rows.set(this.leanRows);
+    this.leanRows = rows;
+  }
+
+  /**
+   * The record lane (RewriteEngine takeRecords): leanRecord and leanTcp for IPv4 TCP packets of known flows,
+   * and leanInsertFast's carrier, run in WebAssembly (kernels.ts injectScan) over the pcap records of an
+   * Ethernet capture with little-endian headers whose chunk buffers, flow table and lean rows are in the
+   * module memory. Records it does not take (new flows, IPv6, VLAN tags, other protocols, a carrier the fast
+   * insertion cannot place, ...) go to leanRecord as before; it counts as those paths do.
+   */
+  private laneTake(buf: Uint8Array, pos: number, end: number, run: RecordRun, engine: RewriteEngine): number {
+    if (!this.laneOn || !run.littleEndian || run.linkType !== LINKTYPE.ETHERNET) return pos;
+    const kernels = tcpKernels();
+    const at = kernels === null ? -1 : moduleMemoryOffset(buf);
+    if (at < 0) return pos;
+    const cells = this.lane ?? this.laneCells();
+    if (cells === null) return pos;
+    const tables = this.flows.tables;
+    const slots = moduleArrayOffset(tables.slots);
+    const rows = moduleArrayOffset(tables.rows);
+    const leanRows = moduleArrayOffset(this.leanRows);
+    if (slots < 0 || rows < 0 || leanRows < 0) return pos;
+    const staging = moduleMemoryOffset(engine.scratch);
+    cells[INJECT_LANE.MAX_RECORD] = run.maxRecordBytes;
+    cells[INJECT_LANE.SNAP_LENGTH] = run.snapLength;
+    cells[INJECT_LANE.FLAGS] = staging >= 0 ? this.laneFlags : this.laneFlags & ~INJECT_FLAG.INSERT;
+    cells[INJECT_LANE.STAGING] = staging;
+    cells[INJECT_LANE.STAGING_SIZE] = engine.scratch.length;
+    cells[INJECT_LANE.SLOTS] = slots;
+    cells[INJECT_LANE.ROWS] = rows;
+    cells[INJECT_LANE.MASK] = tables.mask;
+    cells[INJECT_LANE.LEAN_ROWS] = leanRows;
+    cells[INJECT_LANE.LEAN_CAPACITY] = this.leanRows.length / LEAN_ROW.STRIDE;
+    const s = engine.summary;
+    this.summary = s;
+    let p = pos;
+    for (;;) {
+      const code = kernels!.injectScan(at + p, at + end, this.laneAt);
+      const runEnd = cells[INJECT_LANE.RUN_END]! - at;
+      const taken = cells[INJECT_LANE.RUN_PACKETS]!;
+      if (taken !== 0) {
+        engine.passRecords(buf, p, runEnd, taken);
+        run.packets += taken;
+        run.bytes += cells[INJECT_LANE.RUN_BYTES]!;
+        this.laneRecords += taken;
+      }
+      const notEligible = cells[INJECT_LANE.NOT_ELIGIBLE]!;
+      if (notEligible !== 0) {
+        s.skipped['not-eligible'] += notEligible;
+        cells[INJECT_LANE.NOT_ELIGIBLE] = 0;
+      }
+      const inserted = cells[INJECT_LANE.INSERTED]!;
+      if (inserted !== 0) {
+        s.carriersInserted += inserted;
+        cells[INJECT_LANE.INSERTED] = 0;
+      }
+      if (code !== LANE_CUT) return runEnd;
+      const captured = cells[INJECT_LANE.STAGED_CAPTURED]!;
+      engine.writeRewrittenRecord(cells[INJECT_LANE.STAGED_LENGTH]!);
+      run.packets++;
+      run.bytes += captured;
+      this.laneRecords++;
+      p = runEnd + PCAP.RECORD_HEADER_LENGTH + captured;
+    }
+  }
+
+  /** Make the lane's block in the module memory (once): settings, results, the carrier's bytes. */
+  private laneCells(): Int32Array | null {
+    if (this.laneTried) return null;
+    this.laneTried = true;
+    const area = checksumBuffer(INJECT_LANE.WORDS * 4 + 8);
+    const at = moduleMemoryOffset(area);
+    if (at < 0 || this.leanFormat === null) return null;
+    const cells = new Int32Array(area.buffer, area.byteOffset, INJECT_LANE.WORDS);
+    const carrier = area.subarray(INJECT_LANE.WORDS * 4);
+    writeTcpCarrier(carrier, 0, this.leanFormat, 0, new Uint8Array(4));
+    if (carrier[1] !== 8) return null;
+    const client = this.options.client;
+    const checksum = this.options.checksum;
+    let flags = this.info.placement === 'first' && (checksum === 'full' || checksum === 'auto') ? INJECT_FLAG.INSERT : 0;
+    if (client !== null) {
+      if (client.address.length === 4) carrier.set(client.address, 4);
+      else flags &= ~INJECT_FLAG.INSERT; // an IPv6 --client on IPv4 packets: leanInsert's other format
+      flags |= INJECT_FLAG.CLIENT_GIVEN;
+    }
+    cells[INJECT_LANE.KIND] = carrier[0]!;
+    cells[INJECT_LANE.CLIENT_PORT] = client?.port ?? -1;
+    cells[INJECT_LANE.CARRIER] = at + INJECT_LANE.WORDS * 4;
+    cells[INJECT_LANE.WHEN] = WHEN_CODE[this.when] ?? -1;
+    cells[INJECT_LANE.MTU] = this.options.mtu;
+    this.laneFlags = flags;
+    this.lane = cells;
+    this.laneAt = at;
+    return cells;
   }
 
   rewrite(rec: BufferedRecord, frame: FrameLayout, engine: RewriteEngine): number {
@@ -430,7 +542,7 @@ export class InjectRewriter implements PacketRewriter {
   /** A new lean flow (side A = this packet's source): columns grown, client side from --server or the ports. */
   private leanCreate(index: number, data: Uint8Array, l3: number, af: 4 | 6, l4: number): void {
     const needed = (index + 1) * LEAN_ROW.STRIDE;
-    if (needed > this.leanRows.length) this.leanRows = grown(this.leanRows, Math.max(needed, 4096 * LEAN_ROW.STRIDE, this.leanRows.length * 2));
+    if (needed > this.leanRows.length) this.growLeanRows(Math.max(needed, 4096 * LEAN_ROW.STRIDE, this.leanRows.length * 2));
     const portA = readU16(data, l4);
     const portB = readU16(data, l4 + 2);
     let st: number = LEAN.FLOW | (portAIsServer(portA, portB) ? 0 : LEAN.CLIENT_IS_A);

@@ -34,8 +34,9 @@ import { IPPROTO } from '../codec/ipproto.js';
 import { setTcpHeaderLength, TCP, TCP_OPTION } from '../codec/tcp.js';
 import { PacketLayout, parseLayout, pseudoSum } from '../dpvs/l4fix.js';
 import { removeOptionAt } from '../dpvs/toa-insert.js';
+import { LEAN, LEAN_ROW } from './lean-rows.js';
 import {
-  add, and, br, brIf, block, c, call, type Code, END, eq, eqz, funcBody, funcType, geU, get, gtU, I32, ifThen, leU, load32, load8, loadBe16, ltU, store32,
+  add, and, br, brIf, block, c, call, type Code, END, eq, eqz, funcBody, funcType, geU, get, gtU, I32, ifThen, leU, load32, load8, loadBe16, ltS, ltU, mul, store32,
   loop, memCopy, memFill, MODULE_HEADER, name, ne, or, ret, section, SECTION, set, shl, shrU, store8, storeBe16, sub, uleb,
   vec, wasmApi, xor,
 } from '../codec/wasm-emit.js';
@@ -55,6 +56,8 @@ const TCP_FINISH = 7;
 const INSERT_AT_HEAD = 8;
 const CUT_OPTION = 9;
 const STRIP_SCAN = 10;
+const MIX_SIDE = 11;
+const INJECT_SCAN = 12;
 
 const TCP_PROTOCOL = 6;
 const NOP = 1;
@@ -266,6 +269,51 @@ function cutOptionBody(): number[] {
 }
 
 /**
+ * The start of both lanes' $record block: stop (branch to depth 2) unless a whole record is at P that the pcap
+ * reader takes without a word (captured length at most `maxRecord`, within [P, END_AT), at most the original
+ * length and the snapshot length `snap` when that is set); then CAP, ORIG and F (the frame's address) are set.
+ */
+function recordChecks(P: number, END_AT: number, CAP: number, ORIG: number, F: number, maxRecord: Code, snap: Code): Code {
+  return [
+    ...brIf(2, ltU(sub(get(END_AT), get(P)), c(16))),
+    ...set(CAP, load32(get(P), 8)),
+    ...set(ORIG, load32(get(P), 12)),
+    ...brIf(2, gtU(get(CAP), maxRecord)),
+    ...brIf(2, ltU(sub(sub(get(END_AT), get(P)), c(16)), get(CAP))),
+    ...brIf(2, gtU(get(CAP), get(ORIG))),
+    ...brIf(2, and(ne(snap, c(0)), gtU(get(CAP), snap))),
+    ...set(F, add(get(P), c(16))),
+  ];
+}
+
+/**
+ * The loop both lanes run: `record` (the body of a $record block, which branches out to depth 2 to stop) falls
+ * through to take its record as plain: counted, and the next one read. At a stop the run's end and counts are
+ * stored and LANE_STOP returned. Locals: P the record address, CAP its captured length, COUNT and BYTES.
+ */
+function scanLoop(
+  record: Code, P: number, CAP: number, COUNT: number, BYTES: number,
+  storeEnd: (value: Code) => Code, storePackets: (value: Code) => Code, storeBytes: (value: Code) => Code,
+): Code {
+  return [
+    ...block(
+      loop([
+        ...block(record),
+        ...set(COUNT, add(get(COUNT), c(1))),
+        ...set(BYTES, add(get(BYTES), get(CAP))),
+        ...set(P, add(add(get(P), c(16)), get(CAP))),
+        ...br(0),
+      ]),
+    ),
+    ...storeEnd(get(P)),
+    ...storePackets(get(COUNT)),
+    ...storeBytes(get(BYTES)),
+    ...c(LANE_STOP),
+    END,
+  ];
+}
+
+/**
  * Words of strip's lane block (StripLane), at `cfg` in the module memory: settings written once, results
  * of each stripScan call.
  */
@@ -316,14 +364,7 @@ function stripScanBody(): number[] {
   const flag = (bit: number): Code => ne(and(get(FLAGS), c(bit)), c(0));
   // depths inside the $plain block: 0 = $plain (take the record as plain), 1 = $rec (loop), 2 = $exit
   const record: Code = [
-    ...brIf(2, ltU(sub(get(END_AT), get(P)), c(16))),
-    ...set(CAP, load32(get(P), 8)),
-    ...set(ORIG, load32(get(P), 12)),
-    ...brIf(2, gtU(get(CAP), get(MAX_RECORD))),
-    ...brIf(2, ltU(sub(sub(get(END_AT), get(P)), c(16)), get(CAP))),
-    ...brIf(2, gtU(get(CAP), get(ORIG))),
-    ...brIf(2, and(ne(get(SNAP), c(0)), gtU(get(CAP), get(SNAP)))),
-    ...set(F, add(get(P), c(16))),
+    ...recordChecks(P, END_AT, CAP, ORIG, F, get(MAX_RECORD), get(SNAP)),
     ...brIf(2, ltU(get(CAP), c(14))),
     ...set(ET, loadBe16(get(F), 12)),
     ...set(L3, add(get(F), c(14))),
@@ -445,27 +486,290 @@ function stripScanBody(): number[] {
       ...set(V1, word(LANE.PROXY_V1_FIRST)),
       ...set(V2, word(LANE.PROXY_V2_FIRST)),
       ...set(SPP_BYTE, word(LANE.SPP_FIRST)),
-      ...block(
-        loop([
-          ...block(record),
-          // plain: taken
-          ...set(COUNT, add(get(COUNT), c(1))),
-          ...set(BYTES, add(get(BYTES), get(CAP))),
-          ...set(P, add(add(get(P), c(16)), get(CAP))),
-          ...br(0),
-        ]),
-      ),
-      ...setWord(LANE.RUN_END, get(P)),
-      ...setWord(LANE.RUN_PACKETS, get(COUNT)),
-      ...setWord(LANE.RUN_BYTES, get(BYTES)),
-      ...c(LANE_STOP),
+      ...scanLoop(record, P, CAP, COUNT, BYTES, (value) => setWord(LANE.RUN_END, value), (value) => setWord(LANE.RUN_PACKETS, value), (value) => setWord(LANE.RUN_BYTES, value)),
+    ],
+  );
+}
+
+/** Words of inject-toa's lane block (InjectRewriter.take), at `cfg` in the module memory. */
+export const INJECT_LANE = Object.freeze({
+  MAX_RECORD: 0, // in: the reader's largest record
+  SNAP_LENGTH: 1, // in: the file's snapshot length (0: none)
+  FLAGS: 2, // in: INJECT_FLAG bits
+  STAGING: 3, // in: where a record with its carrier is built (16-byte record header, then the frame)
+  STAGING_SIZE: 4, // in: bytes there
+  SLOTS: 5, // in: the flow table's slots (FlowTable.tables), address
+  ROWS: 6, // in: its key rows, address
+  MASK: 7, // in: its slot mask
+  LEAN_ROWS: 8, // in: the lean rows (LEAN_ROW), address
+  LEAN_CAPACITY: 9, // in: flows the lean rows have room for
+  WHEN: 10, // in: WHEN_CODE of the policy
+  MTU: 11, // in: --mtu
+  KIND: 12, // in: the IPv4 carrier's option kind
+  CLIENT_PORT: 13, // in: --client's port, -1: the packet's source port
+  CARRIER: 14, // in: 8 bytes where the carrier is built; with CLIENT_GIVEN its bytes 4..7 hold --client's address
+  RUN_END: 15, // out: records before this address are taken
+  RUN_PACKETS: 16, // out: how many (a carrier record not included)
+  RUN_BYTES: 17, // out: their captured bytes
+  STAGED_LENGTH: 18, // out (LANE_CUT): record header + new frame
+  STAGED_CAPTURED: 19, // out (LANE_CUT): the input record's captured length
+  NOT_ELIGIBLE: 20, // out, added up: client->server packets skipped as not eligible
+  INSERTED: 21, // out, added up: carriers inserted
+  WORDS: 22,
+});
+
+/** INJECT_LANE.FLAGS bits. */
+export const INJECT_FLAG = Object.freeze({ INSERT: 1, CLIENT_GIVEN: 2 });
+
+/** The --when policies as injectScan numbers them. */
+export const WHEN_CODE: Readonly<Record<string, number>> = Object.freeze({ dpvs: 0, 'dpvs-legacy': 1, lvs: 2, 'handshake-ack': 3, every: 4, syn: 5 });
+
+/** mixSide(word, port): flows.ts mixSide. */
+function mixSideBody(): number[] {
+  const [WORD, PORT, X] = [0, 1, 2];
+  return funcBody(
+    [[1, I32]],
+    [
+      ...set(X, mul(xor(get(WORD), or(shl(get(PORT), c(16)), get(PORT))), c(0x9e3779b1))),
+      ...set(X, xor(get(X), shrU(get(X), c(15)))),
+      ...set(X, mul(get(X), c(0x85ebca6b))),
+      ...xor(get(X), shrU(get(X), c(13))),
       END,
     ],
   );
 }
 
-/** The kernel module, importing memory ("m", "memory", at least `pages` pages) and `sum` ("m", "sum"). */
-export function kernelModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
+/** A big-endian 32-bit field. */
+function loadBe32(address: Code, offset = 0): Code {
+  return or(or(shl(load8(address, offset), c(24)), shl(load8(address, offset + 1), c(16))), or(shl(load8(address, offset + 2), c(8)), load8(address, offset + 3)));
+}
+
+// injectScan(pos, end, cfg): inject-toa's lean path (leanRecord, leanTcp, the carrier of leanInsertFast) over the
+// pcap records at [pos, end) (Ethernet, little-endian headers, IPv4 TCP of flows already in the table), taking
+// records until one needs more (LANE_STOP at RUN_END) or one got its carrier in the staging area (LANE_CUT).
+// A record it stops at is left as it found it: no state or count of its flow changed.
+function injectScanBody(): number[] {
+  let next = 3;
+  const local = (): number => next++;
+  const [P, END_AT, CFG] = [0, 1, 2];
+  const CAP = local(), ORIG = local(), F = local(), L3 = local(), AVAIL = local(), IHL = local(), IP_LENGTH = local(), CAPT = local();
+  const L4 = local(), DOFF = local(), PORTS = local(), WA = local(), WB = local(), H = local(), I = local(), IDX = local(), ROW_AT = local();
+  const FORWARD = local(), ST = local(), FLAGS_TCP = local(), CLIENT_IS_A = local(), FROM_CLIENT = local(), SEQ = local(), ACK = local();
+  const ISN = local(), FDATA = local(), LR = local(), ELIGIBLE = local(), DATA_ACK = local(), N = local(), COUNT = local(), BYTES = local();
+  const WHEN = local(), KEY = local();
+  const word = (w: number): Code => load32(get(CFG), w * 4);
+  const setWord = (w: number, value: Code): Code => store32(get(CFG), value, w * 4);
+  const lean = (w: number): Code => load32(get(LR), w * 4);
+  const setLean = (w: number, value: Code): Code => store32(get(LR), value, w * 4);
+  const bit = (value: Code, b: number): Code => ne(and(value, c(b)), c(0));
+  const SYN = 2, RST = 4, FIN = 1, ACKF = 16;
+  // depths at the top of $record: 0 = $record (take), 1 = $rec loop, 2 = $exit
+  const record: Code = [
+    ...recordChecks(P, END_AT, CAP, ORIG, F, word(INJECT_LANE.MAX_RECORD), word(INJECT_LANE.SNAP_LENGTH)),
+    ...brIf(2, ltU(get(CAP), c(14))),
+    ...brIf(2, ne(loadBe16(get(F), 12), c(0x0800))),
+    ...set(L3, add(get(F), c(14))),
+    ...set(AVAIL, sub(get(CAP), c(14))),
+    ...brIf(2, ltU(get(AVAIL), c(20))),
+    ...brIf(2, ne(shrU(load8(get(L3)), c(4)), c(4))),
+    ...set(IHL, shl(and(load8(get(L3)), c(15)), c(2))),
+    ...set(IP_LENGTH, loadBe16(get(L3), 2)),
+    ...ifThen(ltU(get(AVAIL), get(IP_LENGTH)), set(CAPT, get(AVAIL)), set(CAPT, get(IP_LENGTH))),
+    ...brIf(2, ltU(get(IHL), c(20))),
+    ...brIf(2, ltU(get(IP_LENGTH), get(IHL))),
+    ...brIf(2, ltU(get(CAPT), get(IHL))),
+    ...brIf(2, ne(load8(get(L3), 9), c(6))),
+    ...brIf(2, and(loadBe16(get(L3), 6), c(0x3fff))),
+    ...set(L4, add(get(L3), get(IHL))),
+    ...brIf(2, ltU(sub(get(CAPT), get(IHL)), c(20))),
+    ...set(DOFF, shl(shrU(load8(get(L4), 12), c(4)), c(2))),
+    ...brIf(2, ltU(get(DOFF), c(20))),
+    ...brIf(2, gtU(get(DOFF), sub(get(IP_LENGTH), get(IHL)))),
+    ...brIf(2, ltU(sub(get(CAPT), get(IHL)), get(DOFF))),
+    // the flow (FlowTable.lookupIndex): not in the table yet -> JavaScript makes it
+    ...set(PORTS, loadBe32(get(L4))),
+    ...set(WA, loadBe32(get(L3), 12)),
+    ...set(WB, loadBe32(get(L3), 16)),
+    ...set(H, add(add(call(MIX_SIDE, get(WA), shrU(get(PORTS), c(16))), call(MIX_SIDE, get(WB), and(get(PORTS), c(0xffff)))), c(Math.imul(6, 0x27d4eb2d)))),
+    ...set(H, xor(get(H), shrU(get(H), c(16)))),
+    ...set(H, mul(get(H), c(0x7feb352d))),
+    ...set(H, xor(get(H), shrU(get(H), c(15)))),
+    ...set(I, and(get(H), word(INJECT_LANE.MASK))),
+    ...set(FORWARD, c(-1)),
+    // depths in the probe loop: 0 = loop, 1 = probe block, 2 = $record, 4 = $exit
+    ...block(
+      loop([
+        ...set(KEY, add(word(INJECT_LANE.SLOTS), shl(get(I), c(3)))),
+        ...set(IDX, sub(load32(get(KEY)), c(1))),
+        ...brIf(4, eq(get(IDX), c(-1))),
+        ...ifThen(eq(load32(get(KEY), 4), get(H)), [
+          ...set(ROW_AT, add(word(INJECT_LANE.ROWS), shl(get(IDX), c(5)))),
+          ...ifThen(eq(load32(get(ROW_AT), 4), c(6 | (4 << 8))), [
+            ...ifThen(and(eq(load32(get(ROW_AT), 8), get(PORTS)), and(eq(get(WA), load32(get(ROW_AT), 12)), eq(get(WB), load32(get(ROW_AT), 16)))), [
+              ...set(FORWARD, c(1)),
+              ...br(4),
+            ]),
+            ...ifThen(
+              and(eq(load32(get(ROW_AT), 8), or(shl(get(PORTS), c(16)), shrU(get(PORTS), c(16)))), and(eq(get(WA), load32(get(ROW_AT), 16)), eq(get(WB), load32(get(ROW_AT), 12)))),
+              [...set(FORWARD, c(0)), ...br(4)],
+            ),
+          ]),
+        ]),
+        ...set(I, and(add(get(I), c(1)), word(INJECT_LANE.MASK))),
+        ...br(0),
+      ]),
+    ),
+    ...brIf(2, geU(get(IDX), word(INJECT_LANE.LEAN_CAPACITY))),
+    // leanTcp, into locals (stored only when the record is taken)
+    ...set(LR, add(word(INJECT_LANE.LEAN_ROWS), shl(get(IDX), c(5)))),
+    ...set(ST, lean(LEAN_ROW.STATE)),
+    ...set(ISN, lean(LEAN_ROW.CLIENT_ISN)),
+    ...set(FDATA, lean(LEAN_ROW.FDATA_SEQ)),
+    ...set(FLAGS_TCP, load8(get(L4), 13)),
+    ...ifThen(bit(get(FLAGS_TCP), SYN), [
+      ...ifThen(eqz(and(get(FLAGS_TCP), c(ACKF))), set(CLIENT_IS_A, get(FORWARD)), set(CLIENT_IS_A, eqz(get(FORWARD)))),
+      ...ifThen(or(eqz(and(get(ST), c(LEAN.SIDE_SYN))), ne(bit(get(ST), LEAN.CLIENT_IS_A), get(CLIENT_IS_A))), [
+        ...ifThen(ne(bit(get(ST), LEAN.CLIENT_IS_A), get(CLIENT_IS_A)), [
+          ...set(ST, and(get(ST), c(~(LEAN.ISN_KNOWN | LEAN.FDATA_KNOWN | LEAN.FDATA_GUESSED)))),
+          ...set(FDATA, c(0)),
+        ]),
+        ...set(ST, or(or(and(get(ST), c(~(LEAN.CLIENT_IS_A | LEAN.SIDE_SERVER))), c(LEAN.SIDE_SYN)), mul(get(CLIENT_IS_A), c(LEAN.CLIENT_IS_A)))),
+      ]),
+    ]),
+    ...set(FROM_CLIENT, eq(get(FORWARD), bit(get(ST), LEAN.CLIENT_IS_A))),
+    ...set(SEQ, loadBe32(get(L4), 4)),
+    ...set(ACK, loadBe32(get(L4), 8)),
+    ...ifThen(
+      get(FROM_CLIENT),
+      [
+        ...ifThen(
+          eq(and(get(FLAGS_TCP), c(SYN | ACKF)), c(SYN)),
+          [
+            ...ifThen(and(bit(get(ST), LEAN.ISN_KNOWN), ne(get(SEQ), get(ISN))), [
+              ...set(ST, and(get(ST), c(~(LEAN.FDATA_KNOWN | LEAN.FDATA_GUESSED)))),
+              ...set(FDATA, c(0)),
+            ]),
+            ...set(ISN, get(SEQ)),
+            ...set(ST, or(get(ST), c(LEAN.ISN_KNOWN))),
+          ],
+          [
+            ...ifThen(eqz(and(get(ST), c(LEAN.ISN_KNOWN))), [...set(ISN, sub(get(SEQ), c(1))), ...set(ST, or(get(ST), c(LEAN.ISN_KNOWN)))]),
+            ...ifThen(and(eqz(and(get(ST), c(LEAN.FDATA_KNOWN))), eq(and(get(FLAGS_TCP), c(SYN | ACKF)), c(ACKF))), [
+              ...set(FDATA, get(ACK)),
+              ...set(ST, or(get(ST), c(LEAN.FDATA_KNOWN | LEAN.FDATA_GUESSED))),
+            ]),
+          ],
+        ),
+      ],
+      ifThen(eq(and(get(FLAGS_TCP), c(SYN | ACKF)), c(SYN | ACKF)), [
+        ...set(FDATA, add(get(SEQ), c(1))),
+        ...set(ST, and(or(get(ST), c(LEAN.FDATA_KNOWN)), c(~LEAN.FDATA_GUESSED))),
+      ]),
+    ),
+    // eligibleBy(when, ...)
+    ...set(ELIGIBLE, c(0)),
+    ...ifThen(get(FROM_CLIENT), [
+      ...set(WHEN, word(INJECT_LANE.WHEN)),
+      ...set(DATA_ACK, and(bit(get(ST), LEAN.FDATA_KNOWN), eq(get(ACK), get(FDATA)))),
+      ...ifThen(eq(get(WHEN), c(WHEN_CODE['dpvs']!)), set(ELIGIBLE, and(get(DATA_ACK), eqz(and(get(FLAGS_TCP), c(SYN | RST)))))),
+      ...ifThen(
+        eq(get(WHEN), c(WHEN_CODE['dpvs-legacy']!)),
+        set(ELIGIBLE, and(eqz(and(get(FLAGS_TCP), c(RST))), or(bit(get(FLAGS_TCP), SYN), get(DATA_ACK)))),
+      ),
+      ...ifThen(
+        eq(get(WHEN), c(WHEN_CODE['lvs']!)),
+        set(ELIGIBLE, and(eqz(and(get(FLAGS_TCP), c(RST))), or(bit(get(FLAGS_TCP), SYN), and(get(DATA_ACK), eqz(and(get(FLAGS_TCP), c(FIN))))))),
+      ),
+      ...ifThen(
+        eq(get(WHEN), c(WHEN_CODE['handshake-ack']!)),
+        set(
+          ELIGIBLE,
+          and(and(get(DATA_ACK), eqz(and(get(FLAGS_TCP), c(SYN | RST)))), and(bit(get(FLAGS_TCP), ACKF), eq(get(SEQ), add(get(ISN), c(1))))),
+        ),
+      ),
+      ...ifThen(eq(get(WHEN), c(WHEN_CODE['every']!)), set(ELIGIBLE, c(1))),
+      ...ifThen(eq(get(WHEN), c(WHEN_CODE['syn']!)), set(ELIGIBLE, eq(and(get(FLAGS_TCP), c(SYN | ACKF)), c(SYN)))),
+    ]),
+    ...ifThen(get(ELIGIBLE), [
+      // leanInsertFast's case (8-byte IPv4 carrier at the head of the options), or the record is left to JavaScript
+      ...brIf(3, eqz(bit(word(INJECT_LANE.FLAGS), INJECT_FLAG.INSERT))),
+      ...brIf(3, ne(get(CAPT), get(IP_LENGTH))),
+      ...brIf(3, gtU(get(IP_LENGTH), sub(word(INJECT_LANE.MTU), c(8)))),
+      ...brIf(3, gtU(get(DOFF), c(52))),
+      ...brIf(3, gtU(add(get(CAP), c(24)), word(INJECT_LANE.STAGING_SIZE))),
+      ...set(KEY, word(INJECT_LANE.CARRIER)),
+      ...store8(get(KEY), word(INJECT_LANE.KIND), 0),
+      ...store8(get(KEY), c(8), 1),
+      ...ifThen(
+        ltS(word(INJECT_LANE.CLIENT_PORT), c(0)),
+        [...store8(get(KEY), load8(get(L4)), 2), ...store8(get(KEY), load8(get(L4), 1), 3)],
+        [...set(N, word(INJECT_LANE.CLIENT_PORT)), ...storeBe16(get(KEY), get(N), 2)],
+      ),
+      ...ifThen(eqz(bit(word(INJECT_LANE.FLAGS), INJECT_FLAG.CLIENT_GIVEN)), store32(get(KEY), load32(get(L3), 12), 4)),
+      ...set(
+        N,
+        call(
+          INSERT_AT_HEAD,
+          get(F), get(CAP), sub(get(L3), get(F)), sub(get(L4), get(F)), get(DOFF), get(IP_LENGTH), get(CAPT), c(4),
+          get(KEY), c(8), add(word(INJECT_LANE.STAGING), c(16)),
+        ),
+      ),
+      ...brIf(3, eq(get(N), c(KERNEL_DECLINED))),
+    ]),
+    // taken: the flow's state and counters
+    ...setLean(LEAN_ROW.STATE, get(ST)),
+    ...setLean(LEAN_ROW.CLIENT_ISN, get(ISN)),
+    ...setLean(LEAN_ROW.FDATA_SEQ, get(FDATA)),
+    ...ifThen(
+      get(FROM_CLIENT),
+      setLean(LEAN_ROW.CLIENT_TO_SERVER, add(lean(LEAN_ROW.CLIENT_TO_SERVER), c(1))),
+      setLean(LEAN_ROW.SERVER_TO_CLIENT, add(lean(LEAN_ROW.SERVER_TO_CLIENT), c(1))),
+    ),
+    ...brIf(0, eqz(get(FROM_CLIENT))),
+    ...ifThen(eqz(get(ELIGIBLE)), [
+      ...setLean(LEAN_ROW.NOT_ELIGIBLE, add(lean(LEAN_ROW.NOT_ELIGIBLE), c(1))),
+      ...setWord(INJECT_LANE.NOT_ELIGIBLE, add(word(INJECT_LANE.NOT_ELIGIBLE), c(1))),
+      ...br(1),
+    ]),
+    // the carrier went in: its record header, counts, and back to JavaScript to write it
+    ...setLean(LEAN_ROW.INSERTED, add(lean(LEAN_ROW.INSERTED), c(1))),
+    ...setWord(INJECT_LANE.INSERTED, add(word(INJECT_LANE.INSERTED), c(1))),
+    ...set(KEY, word(INJECT_LANE.STAGING)),
+    ...store32(get(KEY), load32(get(P), 0), 0),
+    ...store32(get(KEY), load32(get(P), 4), 4),
+    ...store32(get(KEY), get(N), 8),
+    ...store32(get(KEY), sub(add(get(ORIG), get(N)), get(CAP)), 12),
+    ...setWord(INJECT_LANE.RUN_END, get(P)),
+    ...setWord(INJECT_LANE.RUN_PACKETS, get(COUNT)),
+    ...setWord(INJECT_LANE.RUN_BYTES, get(BYTES)),
+    ...setWord(INJECT_LANE.STAGED_LENGTH, add(get(N), c(16))),
+    ...setWord(INJECT_LANE.STAGED_CAPTURED, get(CAP)),
+    ...ret(c(LANE_CUT)),
+  ];
+  return funcBody(
+    [[next - 3, I32]],
+    [
+      ...scanLoop(
+        record, P, CAP, COUNT, BYTES,
+        (value) => setWord(INJECT_LANE.RUN_END, value), (value) => setWord(INJECT_LANE.RUN_PACKETS, value), (value) => setWord(INJECT_LANE.RUN_BYTES, value),
+      ),
+    ],
+  );
+}
+
+/**
+ * The kernel module's bytes in base64, put in by scripts/bundle.mjs (esbuild define) from kernelModuleBytes at
+ * build time; undefined outside the bundles (the compiled modules under dist/, tests), which emit them.
+ */
+declare const __TOA_KERNEL_MODULE__: string | undefined;
+
+/** The kernel module's bytes: the bundle's copy made at build time, else emitted now. */
+function kernelModule(): Uint8Array {
+  return typeof __TOA_KERNEL_MODULE__ === 'string' ? Buffer.from(__TOA_KERNEL_MODULE__, 'base64') : kernelModuleBytes();
+}
+
+/** The kernel module, importing memory ("m", "memory", any size), `sum` and `selected` ("m"). */
+export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
   const i32s = (n: number): number[] => new Array<number>(n).fill(I32);
   const types = [
     funcType(i32s(2), [I32]), // 0: sum, ipv4Check, addressSum
@@ -485,23 +789,26 @@ export function kernelModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
     [3, insertAtHeadBody()],
     [3, cutOptionBody()],
     [4, stripScanBody()],
+    [0, mixSideBody()],
+    [4, injectScanBody()],
   ];
   const imports = [
     ...name('m'), ...name('sum'), 0x00, ...uleb(0), // func of type 0
     ...name('m'), ...name('selected'), 0x00, ...uleb(0), // func of type 0: (option address, SYN) -> 0/1
-    ...name('m'), ...name('memory'), 0x02, 0x00, ...uleb(pages), // memory, min pages, no maximum
+    ...name('m'), ...name('memory'), 0x02, 0x00, ...uleb(0), // memory: no minimum, no maximum
   ];
   const exports = [
     ...name('insertAtHead'), 0x00, ...uleb(INSERT_AT_HEAD),
     ...name('cutOption'), 0x00, ...uleb(CUT_OPTION),
     ...name('stripScan'), 0x00, ...uleb(STRIP_SCAN),
+    ...name('injectScan'), 0x00, ...uleb(INJECT_SCAN),
   ];
   const bytes = [
     ...MODULE_HEADER,
     ...section(SECTION.TYPE, vec(types.length, types.flat())),
     ...section(SECTION.IMPORT, vec(3, imports)),
     ...section(SECTION.FUNCTION, vec(own.length, own.map(([type]) => type))),
-    ...section(SECTION.EXPORT, vec(3, exports)),
+    ...section(SECTION.EXPORT, vec(4, exports)),
     ...section(SECTION.CODE, vec(own.length, own.flatMap(([, body]) => body))),
   ];
   return Uint8Array.from(bytes);
@@ -531,6 +838,8 @@ export class TcpKernels {
     private readonly cut: KernelFunction,
     /** stripScan(pos, end, cfg) (see stripScanBody), addresses in the module memory. */
     readonly stripScan: (pos: number, end: number, cfg: number) => number,
+    /** injectScan(pos, end, cfg) (see injectScanBody). */
+    readonly injectScan: (pos: number, end: number, cfg: number) => number,
     /** The whole module memory. */
     readonly memory: Uint8Array,
     private readonly optionArea: Uint8Array,
@@ -543,7 +852,7 @@ export class TcpKernels {
     const wasm = wasmApi();
     if (simd === null || wasm === undefined) return null;
     try {
-      const bytes = kernelModuleBytes(simd.memory.length >>> 16);
+      const bytes = kernelModule();
       const selected = (at: number, syn: number): number => selectedTest(at, syn);
       const { exports } = new wasm.Instance(new wasm.Module(bytes), { m: { memory: simd.wasmMemory, sum: simd.sum, selected } });
       const optionArea = checksumBuffer(64);
@@ -553,6 +862,7 @@ export class TcpKernels {
         exports['insertAtHead'] as KernelFunction,
         exports['cutOption'] as KernelFunction,
         exports['stripScan'] as (pos: number, end: number, cfg: number) => number,
+        exports['injectScan'] as (pos: number, end: number, cfg: number) => number,
         simd.memory,
         optionArea,
         optionAt,

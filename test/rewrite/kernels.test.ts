@@ -4,6 +4,8 @@
  * ones included), link trailers, and checksums that are right or wrong in the IPv4 header or in TCP. The two
  * must return the same length (or both decline) and write the same bytes.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildPacket, type LinkSpec, type PacketSpec, type TcpOptionSpec } from '../../src/codec/build.js';
@@ -12,6 +14,7 @@ import { LINKTYPE } from '../../src/codec/linktype.js';
 import { FrameLayout, locateIp } from '../../src/rewrite/link.js';
 import { cutOptionJs, insertAtHeadJs, KERNEL_DECLINED, kernelModuleBytes, tcpKernels } from '../../src/rewrite/kernels.js';
 import { arbTcpOptions } from '../arbitraries.js';
+import { repoRoot } from '../helpers/corpus.js';
 
 const available = setSimdChecksum('auto');
 const kernels = available ? tcpKernels() : null;
@@ -193,8 +196,14 @@ describe.runIf(kernels !== null)('WebAssembly TCP kernels against the JavaScript
     }
   });
 
-  it('the module validates', () => {
+  it('the module validates; the bundles carry the bytes kernelModuleBytes emits now (scripts/bundle.mjs)', () => {
     const wasm = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
-    expect(wasm.validate(kernelModuleBytes(225))).toBe(true);
+    const bytes = kernelModuleBytes();
+    expect(wasm.validate(bytes)).toBe(true);
+    const base64 = Buffer.from(bytes).toString('base64');
+    for (const bundle of ['toa-inject-toa.cjs', 'toa-strip.cjs']) {
+      const text = readFileSync(join(repoRoot, 'dist', 'bundle', bundle), 'utf8');
+      expect(text.includes(JSON.stringify(base64)), `${bundle} carries the current kernel module`).toBe(true);
+    }
   });
 });
