@@ -265,9 +265,18 @@ export class FlowTable {
     this.slots = this.newInt32s(4 * INITIAL_FLOWS);
   }
 
-  /** The key rows, slots and slot mask as they are now (for a lane's lookups; replaced when the table grows). */
-  get tables(): { readonly rows: Int32Array; readonly slots: Int32Array; readonly mask: number } {
-    return { rows: this.rows, slots: this.slots, mask: this.mask };
+  /** The key rows, slots, slot mask and row capacity as they are now (for a lane; replaced when the table grows). */
+  get tables(): { readonly rows: Int32Array; readonly slots: Int32Array; readonly mask: number; readonly capacity: number } {
+    return { rows: this.rows, slots: this.slots, mask: this.mask, capacity: this.capacity };
+  }
+
+  /**
+   * A lane (kernels.ts injectScan) made flows size .. count - 1 itself, as lookupIndex would have (key rows and
+   * slots written, nothing to grow): the table now counts them.
+   */
+  adoptFlows(count: number): void {
+    if (count < this.count || count > this.capacity || count * 2 > this.mask) throw new Error(`internal: a lane made flows up to ${count} in a table of ${this.count}`);
+    this.count = count;
   }
 
   /** Flows seen so far. */

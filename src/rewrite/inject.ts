@@ -264,11 +264,15 @@ export class InjectRewriter implements PacketRewriter {
     cells[INJECT_LANE.MASK] = tables.mask;
     cells[INJECT_LANE.LEAN_ROWS] = leanRows;
     cells[INJECT_LANE.LEAN_CAPACITY] = this.leanRows.length / LEAN_ROW.STRIDE;
+    cells[INJECT_LANE.FLOW_CAPACITY] = tables.capacity;
+    const flows = this.flows;
     const s = engine.summary;
     this.summary = s;
     let p = pos;
     for (;;) {
+      cells[INJECT_LANE.FLOW_COUNT] = flows.size;
       const code = kernels!.injectScan(at + p, at + end, this.laneAt);
+      if (cells[INJECT_LANE.FLOW_COUNT] !== flows.size) flows.adoptFlows(cells[INJECT_LANE.FLOW_COUNT]!);
       const runEnd = cells[INJECT_LANE.RUN_END]! - at;
       const taken = cells[INJECT_LANE.RUN_PACKETS]!;
       if (taken !== 0) {
@@ -316,6 +320,8 @@ export class InjectRewriter implements PacketRewriter {
       else flags &= ~INJECT_FLAG.INSERT; // an IPv6 --client on IPv4 packets: leanInsert's other format
       flags |= INJECT_FLAG.CLIENT_GIVEN;
     }
+    // new flows are made in the lane too, unless --server decides their sides (leanCreate)
+    if (this.options.server === null) flags |= INJECT_FLAG.CREATE;
     cells[INJECT_LANE.KIND] = carrier[0]!;
     cells[INJECT_LANE.CLIENT_PORT] = client?.port ?? -1;
     cells[INJECT_LANE.CARRIER] = at + INJECT_LANE.WORDS * 4;

@@ -34,6 +34,7 @@ import { IPPROTO } from '../codec/ipproto.js';
 import { setTcpHeaderLength, TCP, TCP_OPTION } from '../codec/tcp.js';
 import { PacketLayout, parseLayout, pseudoSum } from '../dpvs/l4fix.js';
 import { removeOptionAt } from '../dpvs/toa-insert.js';
+import { ROW } from './flows.js';
 import { LEAN, LEAN_ROW } from './lean-rows.js';
 import {
   add, and, br, brIf, block, c, call, type Code, END, eq, eqz, funcBody, funcType, geU, get, gtU, I32, ifThen, leU, load32, load8, loadBe16, ltS, ltU, mul, store32,
@@ -515,11 +516,13 @@ export const INJECT_LANE = Object.freeze({
   STAGED_CAPTURED: 19, // out (LANE_CUT): the input record's captured length
   NOT_ELIGIBLE: 20, // out, added up: client->server packets skipped as not eligible
   INSERTED: 21, // out, added up: carriers inserted
-  WORDS: 22,
+  FLOW_COUNT: 22, // in and out: flows in the table (the lane adds the ones it makes)
+  FLOW_CAPACITY: 23, // in: flows the table's rows have room for
+  WORDS: 24,
 });
 
 /** INJECT_LANE.FLAGS bits. */
-export const INJECT_FLAG = Object.freeze({ INSERT: 1, CLIENT_GIVEN: 2 });
+export const INJECT_FLAG = Object.freeze({ INSERT: 1, CLIENT_GIVEN: 2, CREATE: 4 });
 
 /** The --when policies as injectScan numbers them. */
 export const WHEN_CODE: Readonly<Record<string, number>> = Object.freeze({ dpvs: 0, 'dpvs-legacy': 1, lvs: 2, 'handshake-ack': 3, every: 4, syn: 5 });
@@ -601,7 +604,36 @@ function injectScanBody(): number[] {
       loop([
         ...set(KEY, add(word(INJECT_LANE.SLOTS), shl(get(I), c(3)))),
         ...set(IDX, sub(load32(get(KEY)), c(1))),
-        ...brIf(4, eq(get(IDX), c(-1))),
+        // a new flow: made here as lookupIndex and leanCreate make it (without --server, and while nothing must grow)
+        ...ifThen(eq(get(IDX), c(-1)), [
+          // depths: 0 = this if, 1 = loop, 2 = probe block, 5 = $exit
+          ...brIf(5, eqz(bit(word(INJECT_LANE.FLAGS), INJECT_FLAG.CREATE))),
+          ...set(IDX, word(INJECT_LANE.FLOW_COUNT)),
+          ...brIf(5, geU(get(IDX), word(INJECT_LANE.FLOW_CAPACITY))),
+          ...brIf(5, gtU(shl(add(get(IDX), c(1)), c(1)), word(INJECT_LANE.MASK))),
+          ...brIf(5, geU(get(IDX), word(INJECT_LANE.LEAN_CAPACITY))),
+          ...set(ROW_AT, add(word(INJECT_LANE.ROWS), shl(get(IDX), c(5)))),
+          ...store32(get(ROW_AT), get(H), ROW.HASH * 4),
+          ...store32(get(ROW_AT), c(6 | (4 << 8)), ROW.PROTOCOL_FAMILY * 4),
+          ...store32(get(ROW_AT), get(PORTS), ROW.PORTS * 4),
+          ...store32(get(ROW_AT), get(WA), ROW.WORD_A * 4),
+          ...store32(get(ROW_AT), get(WB), ROW.WORD_B * 4),
+          ...store32(get(KEY), add(get(IDX), c(1)), 0),
+          ...store32(get(KEY), get(H), 4),
+          ...setWord(INJECT_LANE.FLOW_COUNT, add(get(IDX), c(1))),
+          // leanCreate: side A (this packet's source) is the client unless portAIsServer says its port is the server's
+          ...set(SEQ, shrU(get(PORTS), c(16))),
+          ...set(ACK, and(get(PORTS), c(0xffff))),
+          ...set(CLIENT_IS_A, c(1)),
+          ...ifThen(
+            ne(ltU(get(SEQ), c(1024)), ltU(get(ACK), c(1024))),
+            set(CLIENT_IS_A, eqz(ltU(get(SEQ), c(1024)))),
+            ifThen(ne(get(SEQ), get(ACK)), set(CLIENT_IS_A, eqz(ltU(get(SEQ), get(ACK))))),
+          ),
+          ...store32(add(word(INJECT_LANE.LEAN_ROWS), shl(get(IDX), c(5))), or(c(LEAN.FLOW), get(CLIENT_IS_A)), LEAN_ROW.STATE * 4),
+          ...set(FORWARD, c(1)),
+          ...br(2),
+        ]),
         ...ifThen(eq(load32(get(KEY), 4), get(H)), [
           ...set(ROW_AT, add(word(INJECT_LANE.ROWS), shl(get(IDX), c(5)))),
           ...ifThen(eq(load32(get(ROW_AT), 4), c(6 | (4 << 8))), [
