@@ -1,15 +1,19 @@
 /**
- * The two rewrites the fast paths do to most packets they change, as WebAssembly functions over the
- * checksum module's memory (issue 3: in a run of inject-toa or strip on bench/out/big.pcap the 100,000
- * packets changed in JavaScript cost ~45 ms of the main thread and ~40 ms of V8's compiler threads,
- * which compete with the I/O thread for this machine's two CPUs; these functions are ready at once
- * and need no optimizing compiler).
+ * WebAssembly over the checksum module's memory for inject-toa's and strip's commonest work (issue 3: in a
+ * run on bench/out/big*.pcap the per-packet JavaScript and V8's optimizing compiler, which needs it hot,
+ * competed with the I/O thread for this machine's two CPUs; WebAssembly is ready at once and needs neither).
  *
  *   insertAtHead  inject-toa's leanInsertFast: a TCP option put right after the fixed TCP header.
  *   cutOption     strip's fast cut: a TCP option removed with the NOP padding that makes the span a
  *                 multiple of 4 (removeOptionAt's rule), or overwritten with NOPs when it cannot be.
+ *   stripScan     strip's record lane: classify (and cutOption) over whole runs of pcap records.
+ *   injectScan    inject-toa's record lane: leanRecord, the flow lookup (and a new flow), leanTcp and
+ *                 insertAtHead over whole runs of pcap records.
  *
- * Both first check the stored checksums exactly as the JavaScript paths do (IPv4 header checksum
+ * The lanes stop, changing nothing, at the first record they do not take; that record takes the JavaScript
+ * path, which stays the reference (the tests run both and compare bytes and counts).
+ *
+ * insertAtHead and cutOption first check the stored checksums exactly as the JavaScript paths do (IPv4 header checksum
  * equal to the recomputed one; the TCP sum folding to 0xFFFF) and write nothing when a check fails
  * (KERNEL_DECLINED); then they build the new frame in `dst` in one pass (the frame's bytes copied
  * around the change with memory.copy) and store the new lengths, data offset and checksums.
