@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { parseIp } from '../../src/codec/addr.js';
 import type { Endpoint } from '../../src/codec/addr.js';
 import { writeU16 } from '../../src/codec/bytes.js';
+import { buildPacket as buildFrame } from '../../src/codec/build.js';
 import { setLargeInputThreshold } from '../../src/codec/capture.js';
 import { checksumBufferMark, releaseChecksumBuffers, setSimdChecksum } from '../../src/codec/checksum.js';
 import { CaptureError } from '../../src/codec/errors.js';
@@ -358,6 +359,31 @@ const variant: fc.Arbitrary<Variant> = fc.record({
   client: fc.constantFrom(undefined, undefined, '198.51.100.7', '2001:db8::77'),
   mtu: fc.constantFrom(1500, 1500, 120),
   prune: fc.boolean(),
+});
+
+describe('inject-toa record lane when the flow table outgrows the module memory', () => {
+  it.runIf(laneKernels !== null)('70,000 flows in a 5 MB capture: the table grows in the module memory, then out of it, the lane gives way, the output is the same', async () => {
+    const dir = tempDir();
+    const flowCount = 70_000;
+    const frames: Array<{ seconds: number; fraction: number; data: Uint8Array }> = [];
+    // one SYN per flow, then the handshake ACK of every 997th flow (a TOA goes into it), all with right checksums
+    const frame = (i: number, ack: boolean): Uint8Array =>
+      buildFrame({
+        ip: { version: 4, source: `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`, destination: '10.0.1.10' },
+        transport: { type: 'tcp', sourcePort: 40000, destinationPort: 80, flags: ack ? 'A' : 'S', sequenceNumber: ack ? 1001 : 1000, acknowledgmentNumber: ack ? 5001 : 0 },
+      });
+    for (let i = 0; i < flowCount; i++) frames.push({ seconds: 1_700_000_000, fraction: i % 1_000_000, data: frame(i, false) });
+    for (let i = 0; i < flowCount; i += 997) frames.push({ seconds: 1_700_000_001, fraction: i % 1_000_000, data: frame(i, true) });
+    const input = join(dir, 'many-flows.pcap');
+    writeFileSync(input, buildPcap({ linkType: 1, packets: frames }));
+    const before = laneRecords;
+    await compare(dir, input, { format: 'dpvs' });
+    // the lane made flows while the table grew in the module memory (the estimate from a 5 MB file is ~600), and
+    // left the rest to leanRecord once the table had to grow where the lane cannot read it
+    const taken = laneRecords - before;
+    expect(taken).toBeGreaterThan(10_000);
+    expect(taken).toBeLessThan(frames.length);
+  }, 120_000);
 });
 
 describe('inject-toa lean path == general path on generated conversations', () => {
