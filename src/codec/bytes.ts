@@ -47,9 +47,12 @@ export function fromHex(text: string): Uint8Array {
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** A typed array of `length` elements holding a copy of `a` at its start (the rest zero, untouched memory until written). */
-export function grown<T extends Uint8Array | Uint16Array | Int32Array | Float64Array>(a: T, length: number): T {
-  const b = new (a.constructor as new (n: number) => T)(length);
+/**
+ * A typed array of `length` elements holding a copy of `a` at its start (the rest zero, untouched memory until
+ * written), made by `make` when given (e.g. checksum.ts moduleInt32Array), else of a's own type.
+ */
+export function grown<T extends Uint8Array | Uint16Array | Int32Array | Float64Array>(a: T, length: number, make?: (length: number) => T): T {
+  const b = make !== undefined ? make(length) : new (a.constructor as new (n: number) => T)(length);
   b.set(a as never);
   return b;
 }

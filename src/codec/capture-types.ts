@@ -117,10 +117,14 @@ export interface ReadHooks {
    * pcap only, optional: offered the whole records at buf[pos, end) before each record is delivered; the
    * consumer may take a run of them itself (written or counted as onPacket would have), adding them to
    * `run.packets` and `run.bytes`, and returns where it stopped (pos: it took none, and the record there
-   * goes to onPacket as usual). It must leave alone any record the reader would warn about or fail on.
+   * goes to onPacket as usual), or TAKE_NONE: it will take no record of this input, and is not asked again.
+   * It must leave alone any record the reader would warn about or fail on.
    */
   takeRecords?(buf: Uint8Array, pos: number, end: number, base: number, run: RecordRun): number;
 }
+
+/** takeRecords' answer for "no record of this input, ever" (the reader then stops offering them). */
+export const TAKE_NONE = -1;
 
 /** The pcap reader's state takeRecords sees: the file's record rules, and the counters it advances. */
 export interface RecordRun {

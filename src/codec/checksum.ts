@@ -287,14 +287,9 @@ export function simdModule(): SimdSummer | null {
  * allocation per packet in the rewriters' fast paths). False, with nothing copied, when either is another array.
  */
 export function copyInModuleMemory(dst: Uint8Array, dstAt: number, src: Uint8Array, srcStart: number, srcEnd: number): boolean {
-  let from = -1;
-  let to = -1;
-  for (let k = 0; k < arenaViews.length; k++) {
-    const view = arenaViews[k];
-    if (view === src) from = arenaOffsets[k]!;
-    if (view === dst) to = arenaOffsets[k]!;
-  }
-  if (from < 0 || to < 0) return false;
+  const from = moduleMemoryOffset(src);
+  const to = from < 0 ? -1 : moduleMemoryOffset(dst);
+  if (to < 0) return false;
   // the whole memory is one array: the bounds of the two views are checked here, as set() would
   if (!(srcStart >= 0 && srcStart <= srcEnd && srcEnd <= src.length && dstAt >= 0 && dstAt + (srcEnd - srcStart) <= dst.length)) {
     throw new RangeError(`copyInModuleMemory: [${srcStart}, ${srcEnd}) of ${src.length} bytes to ${dstAt} of ${dst.length}`);

@@ -9,7 +9,7 @@
  *   0 timestamp seconds   4 timestamp microseconds or nanoseconds   8 captured length   12 original length
  */
 import { CaptureError } from './errors.js';
-import type { PacketRecord, PcapHeaderInfo, ReadHooks, RecordRun } from './capture-types.js';
+import { TAKE_NONE, type PacketRecord, type PcapHeaderInfo, type ReadHooks, type RecordRun } from './capture-types.js';
 
 export const PCAP = Object.freeze({
   MAGIC: 0,
@@ -198,8 +198,8 @@ export class PcapRecordParser implements RecordRun {
   private readonly nanosPerUnit: number;
   readonly snapLength: number;
   private readonly warned = new Map<string, number>();
-  /** hooks.takeRecords, or null. */
-  private readonly take: ((buf: Uint8Array, pos: number, end: number, base: number, run: RecordRun) => number) | null;
+  /** hooks.takeRecords, or null (also once it answered TAKE_NONE). */
+  private take: ((buf: Uint8Array, pos: number, end: number, base: number, run: RecordRun) => number) | null;
 
   constructor(
     private readonly file: string,
@@ -240,11 +240,13 @@ export class PcapRecordParser implements RecordRun {
     // optimized code deoptimized there again and again (node --trace-deopt: 2-19 times per decode of
     // bench/out/big.pcap, always at that store).
     let need: number = PCAP.RECORD_HEADER_LENGTH;
-    const take = this.take;
+    let take = this.take;
     while (end - pos >= PCAP.RECORD_HEADER_LENGTH) {
       if (take !== null) {
         const taken = take(buf, pos, end, base, this);
-        if (taken !== pos) {
+        if (taken === TAKE_NONE) {
+          this.take = take = null;
+        } else if (taken !== pos) {
           pos = taken;
           continue;
         }

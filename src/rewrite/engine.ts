@@ -54,7 +54,8 @@ export interface PacketRewriter {
    * Optional record lane (in-place rewriters, pcap in and out): offered the whole records at buf[pos, end)
    * of the reader's buffer before they are delivered one by one, it takes a run of them itself through
    * `engine.passRecords` and `engine.writeRewrittenRecord` (counting them as rewrite would have) and
-   * returns where it stopped (pos: none taken; that record goes to the fast or general path as usual).
+   * returns where it stopped (pos: none taken; that record goes to the fast or general path as usual), or
+   * TAKE_NONE when it will take no record of this input (it is then not asked again).
    */
   readonly takeRecords?: (buf: Uint8Array, pos: number, end: number, run: RecordRun, engine: RewriteEngine) => number;
   /** Called once before the first packet with the input's size when it is a regular file (to size tables). */
@@ -175,19 +176,29 @@ export class RewriteEngine {
     this.summary.packetsOut++;
   }
 
-  /** Record lanes: the `records` unchanged records at buf[start, end) of the reader's buffer are written as they are. */
-  passRecords(buf: Uint8Array, start: number, end: number, records: number): void {
+  /**
+   * Record lanes: the `records` unchanged records at buf[start, end) of the reader's buffer (`bytes` captured
+   * bytes in all) are written as they are, and counted here and in the reader's `run`.
+   */
+  passRecords(buf: Uint8Array, start: number, end: number, records: number, bytes: number, run: RecordRun): void {
     this.writer!.writeRecordBytes(buf, start, end, records);
     this.summary.packetsIn += records;
     this.summary.packetsOut += records;
+    run.packets += records;
+    run.bytes += bytes;
   }
 
-  /** Record lanes: one rewritten record, its 16-byte header and frame built in scratch[0, length). */
-  writeRewrittenRecord(length: number): void {
+  /**
+   * Record lanes: one rewritten record, its 16-byte header and frame built in scratch[0, length), in place of an
+   * input record of `captured` bytes; counted here and in `run`.
+   */
+  writeRewrittenRecord(length: number, captured: number, run: RecordRun): void {
     this.writer!.writeRecordCopy(this.scratchView(length));
     this.summary.packetsIn++;
     this.summary.packetsOut++;
     this.summary.packetsRewritten++;
+    run.packets++;
+    run.bytes += captured;
   }
 
   /** Rewrite `input` into `output`; the progress line (a terminal only) goes to io's stderr. */
@@ -206,8 +217,8 @@ export class RewriteEngine {
     }
     this.writer = writer;
     if (reader.fileSize !== null) rewriter.expectInput?.(reader.fileSize);
-    // next to the reader's chunk buffers (a large input's are in the checksum module's memory), so that the fast
-    // paths copy a frame into it without a view of the source range (checksum.ts copyInModuleMemory)
+    // next to the reader's chunk buffers (a large input's are in the checksum module's memory), where the
+    // WebAssembly kernels and record lanes build frames (kernels.ts)
     if (isLargeInput(reader.fileSize)) this.replaceScratch(checksumBuffer(this.scratch.length));
     const summary = this.summary;
     const frame = this.frame;
@@ -240,7 +251,7 @@ export class RewriteEngine {
         ? undefined
         : (buf: Uint8Array, pos: number, end: number, base: number, run: RecordRun): number => {
             const p = take(buf, pos, end, run, this);
-            if (p !== pos) progress.tickRun(base + p, summary.packetsIn);
+            if (p > pos) progress.tickRun(base + p, summary.packetsIn);
             return p;
           };
     try {

@@ -249,13 +249,13 @@ export class FlowTable {
   private count = 0;
   private capacity = INITIAL_FLOWS;
   /** Key rows (ROW), index * ROW.STRIDE. */
-  private rows: Int32Array;
+  private rows: Int32Array = new Int32Array(INITIAL_FLOWS * ROW.STRIDE);
   private v6 = new Uint8Array(0);
   /**
    * Slot pairs: flow index + 1 (0: empty, so a new table is all zero pages until used) and that
    * flow's hash (most probes that do not match stop at it).
    */
-  private slots: Int32Array;
+  private slots: Int32Array = new Int32Array(4 * INITIAL_FLOWS);
   private mask = 2 * INITIAL_FLOWS - 1;
   private readonly slab = new AddressSlab();
   /** Direction of the last lookup: true when the packet went A -> B (always true for a new flow). */
@@ -263,17 +263,21 @@ export class FlowTable {
   /** True when the last lookup created the flow. */
   created = false;
 
-  /** Makes the key rows and slots: plain arrays, or (reserve) arrays in the checksum module's memory. */
+  /** Makes the key rows and slots when the table grows: plain arrays, or (reserve) arrays in the checksum module's memory. */
   private newInt32s: (length: number) => Int32Array = (length) => new Int32Array(length);
 
-  constructor() {
-    this.rows = this.newInt32s(INITIAL_FLOWS * ROW.STRIDE);
-    this.slots = this.newInt32s(4 * INITIAL_FLOWS);
-  }
-
   /** The key rows, slots, slot mask and row capacity as they are now (for a lane; replaced when the table grows). */
-  get tables(): { readonly rows: Int32Array; readonly slots: Int32Array; readonly mask: number; readonly capacity: number } {
-    return { rows: this.rows, slots: this.slots, mask: this.mask, capacity: this.capacity };
+  get rowArray(): Int32Array {
+    return this.rows;
+  }
+  get slotArray(): Int32Array {
+    return this.slots;
+  }
+  get slotMask(): number {
+    return this.mask;
+  }
+  get rowCapacity(): number {
+    return this.capacity;
   }
 
   /**
@@ -437,9 +441,7 @@ export class FlowTable {
 
   private growRows(): void {
     const n = this.capacity * 2;
-    const rows = this.newInt32s(n * ROW.STRIDE);
-    rows.set(this.rows);
-    this.rows = rows;
+    this.rows = grown(this.rows, n * ROW.STRIDE, this.newInt32s);
     this.capacity = n;
   }
 

@@ -27,7 +27,7 @@
 import { bytesEqual, type Endpoint } from '../codec/addr.js';
 import { grown, readU16, readU32 } from '../codec/bytes.js';
 import { isLargeInput, type BufferedRecord } from '../codec/capture.js';
-import type { RecordRun } from '../codec/capture-types.js';
+import { TAKE_NONE, type RecordRun } from '../codec/capture-types.js';
 import { checksumBuffer, moduleArrayOffset, moduleInt32Array, moduleMemoryOffset } from '../codec/checksum.js';
 import { PCAP } from '../codec/pcap.js';
 import { CliError } from '../codec/errors.js';
@@ -225,13 +225,7 @@ export class InjectRewriter implements PacketRewriter {
 
   /** The lean rows grown to `length` ints (in the module memory while the lane is on and room is left). */
   private growLeanRows(length: number): void {
-    if (!this.laneOn) {
-      this.leanRows = grown(this.leanRows, length);
-      return;
-    }
-    const rows = moduleInt32Array(length);
-    rows.set(this.leanRows);
-    this.leanRows = rows;
+    this.leanRows = grown(this.leanRows, length, this.laneOn ? moduleInt32Array : undefined);
   }
 
   /**
@@ -239,20 +233,22 @@ export class InjectRewriter implements PacketRewriter {
    * and leanInsertFast's carrier, run in WebAssembly (kernels.ts injectScan) over the pcap records of an
    * Ethernet capture with little-endian headers whose chunk buffers, flow table and lean rows are in the
    * module memory. Records it does not take (new flows, IPv6, VLAN tags, other protocols, a carrier the fast
-   * insertion cannot place, ...) go to leanRecord as before; it counts as those paths do.
+   * insertion cannot place, ...) go to leanRecord as before; it counts as those paths do. TAKE_NONE for an
+   * input it cannot take at all, or any more (another link type or byte order, not a large file, a table that
+   * grew out of the module memory).
    */
   private laneTake(buf: Uint8Array, pos: number, end: number, run: RecordRun, engine: RewriteEngine): number {
-    if (!this.laneOn || !run.littleEndian || run.linkType !== LINKTYPE.ETHERNET) return pos;
+    if (!this.laneOn || !run.littleEndian || run.linkType !== LINKTYPE.ETHERNET) return TAKE_NONE;
     const kernels = tcpKernels();
     const at = kernels === null ? -1 : moduleMemoryOffset(buf);
-    if (at < 0) return pos;
+    if (at < 0) return TAKE_NONE;
     const cells = this.lane ?? this.laneCells();
-    if (cells === null) return pos;
-    const tables = this.flows.tables;
-    const slots = moduleArrayOffset(tables.slots);
-    const rows = moduleArrayOffset(tables.rows);
+    if (cells === null) return TAKE_NONE;
+    const flows = this.flows;
+    const slots = moduleArrayOffset(flows.slotArray);
+    const rows = moduleArrayOffset(flows.rowArray);
     const leanRows = moduleArrayOffset(this.leanRows);
-    if (slots < 0 || rows < 0 || leanRows < 0) return pos;
+    if (slots < 0 || rows < 0 || leanRows < 0) return TAKE_NONE;
     const staging = moduleMemoryOffset(engine.scratch);
     cells[INJECT_LANE.MAX_RECORD] = run.maxRecordBytes;
     cells[INJECT_LANE.SNAP_LENGTH] = run.snapLength;
@@ -261,11 +257,10 @@ export class InjectRewriter implements PacketRewriter {
     cells[INJECT_LANE.STAGING_SIZE] = engine.scratch.length;
     cells[INJECT_LANE.SLOTS] = slots;
     cells[INJECT_LANE.ROWS] = rows;
-    cells[INJECT_LANE.MASK] = tables.mask;
+    cells[INJECT_LANE.MASK] = flows.slotMask;
     cells[INJECT_LANE.LEAN_ROWS] = leanRows;
     cells[INJECT_LANE.LEAN_CAPACITY] = this.leanRows.length / LEAN_ROW.STRIDE;
-    cells[INJECT_LANE.FLOW_CAPACITY] = tables.capacity;
-    const flows = this.flows;
+    cells[INJECT_LANE.FLOW_CAPACITY] = flows.rowCapacity;
     const s = engine.summary;
     this.summary = s;
     let p = pos;
@@ -276,9 +271,7 @@ export class InjectRewriter implements PacketRewriter {
       const runEnd = cells[INJECT_LANE.RUN_END]! - at;
       const taken = cells[INJECT_LANE.RUN_PACKETS]!;
       if (taken !== 0) {
-        engine.passRecords(buf, p, runEnd, taken);
-        run.packets += taken;
-        run.bytes += cells[INJECT_LANE.RUN_BYTES]!;
+        engine.passRecords(buf, p, runEnd, taken, cells[INJECT_LANE.RUN_BYTES]!, run);
         this.laneRecords += taken;
       }
       const notEligible = cells[INJECT_LANE.NOT_ELIGIBLE]!;
@@ -293,9 +286,7 @@ export class InjectRewriter implements PacketRewriter {
       }
       if (code !== LANE_CUT) return runEnd;
       const captured = cells[INJECT_LANE.STAGED_CAPTURED]!;
-      engine.writeRewrittenRecord(cells[INJECT_LANE.STAGED_LENGTH]!);
-      run.packets++;
-      run.bytes += captured;
+      engine.writeRewrittenRecord(cells[INJECT_LANE.STAGED_LENGTH]!, captured, run);
       this.laneRecords++;
       p = runEnd + PCAP.RECORD_HEADER_LENGTH + captured;
     }

@@ -292,6 +292,19 @@ function recordChecks(P: number, END_AT: number, CAP: number, ORIG: number, F: n
 }
 
 /**
+ * The record header of a rewritten record at `staging` (its frame of N bytes follows): the timestamp fields of the
+ * input record at P as they are, captured length N, the original length ORIG moved as much as the captured CAP.
+ */
+function stagedRecordHeader(staging: Code, P: number, N: number, ORIG: number, CAP: number): Code {
+  return [
+    ...store32(staging, load32(get(P), 0), 0),
+    ...store32(staging, load32(get(P), 4), 4),
+    ...store32(staging, get(N), 8),
+    ...store32(staging, sub(add(get(ORIG), get(N)), get(CAP)), 12),
+  ];
+}
+
+/**
  * The loop both lanes run: `record` (the body of a $record block, which branches out to depth 2 to stop) falls
  * through to take its record as plain: counted, and the next one read. At a stop the run's end and counts are
  * stored and LANE_STOP returned. Locals: P the record address, CAP its captured length, COUNT and BYTES.
@@ -464,11 +477,7 @@ function stripScanBody(): number[] {
       ),
     ),
     ...brIf(2, eq(get(N), c(KERNEL_DECLINED))),
-    // its record header: the same timestamp fields, the new captured length, the original length moved as much
-    ...store32(get(STAGING), load32(get(P), 0), 0),
-    ...store32(get(STAGING), load32(get(P), 4), 4),
-    ...store32(get(STAGING), get(N), 8),
-    ...store32(get(STAGING), sub(add(get(ORIG), get(N)), get(CAP)), 12),
+    ...stagedRecordHeader(get(STAGING), P, N, ORIG, CAP),
     ...setWord(LANE.RUN_END, get(P)),
     ...setWord(LANE.RUN_PACKETS, get(COUNT)),
     ...setWord(LANE.RUN_BYTES, get(BYTES)),
@@ -593,7 +602,7 @@ function injectScanBody(): number[] {
     ...brIf(2, ltU(get(DOFF), c(20))),
     ...brIf(2, gtU(get(DOFF), sub(get(IP_LENGTH), get(IHL)))),
     ...brIf(2, ltU(sub(get(CAPT), get(IHL)), get(DOFF))),
-    // the flow (FlowTable.lookupIndex): not in the table yet -> JavaScript makes it
+    // the flow (FlowTable.lookupIndex; a new one below as it and leanCreate make it)
     ...set(PORTS, loadBe32(get(L4))),
     ...set(WA, loadBe32(get(L3), 12)),
     ...set(WB, loadBe32(get(L3), 16)),
@@ -770,11 +779,7 @@ function injectScanBody(): number[] {
     // the carrier went in: its record header, counts, and back to JavaScript to write it
     ...setLean(LEAN_ROW.INSERTED, add(lean(LEAN_ROW.INSERTED), c(1))),
     ...setWord(INJECT_LANE.INSERTED, add(word(INJECT_LANE.INSERTED), c(1))),
-    ...set(KEY, word(INJECT_LANE.STAGING)),
-    ...store32(get(KEY), load32(get(P), 0), 0),
-    ...store32(get(KEY), load32(get(P), 4), 4),
-    ...store32(get(KEY), get(N), 8),
-    ...store32(get(KEY), sub(add(get(ORIG), get(N)), get(CAP)), 12),
+    ...stagedRecordHeader(word(INJECT_LANE.STAGING), P, N, ORIG, CAP),
     ...setWord(INJECT_LANE.RUN_END, get(P)),
     ...setWord(INJECT_LANE.RUN_PACKETS, get(COUNT)),
     ...setWord(INJECT_LANE.RUN_BYTES, get(BYTES)),

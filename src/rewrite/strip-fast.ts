@@ -29,7 +29,7 @@
  */
 import { fromHex, readU16 } from '../codec/bytes.js';
 import type { BufferedRecord } from '../codec/capture.js';
-import type { RecordRun } from '../codec/capture-types.js';
+import { TAKE_NONE, type RecordRun } from '../codec/capture-types.js';
 import { PCAP } from '../codec/pcap.js';
 import { checksumBuffer, moduleMemoryOffset } from '../codec/checksum.js';
 import { IPV4 } from '../codec/ipv4.js';
@@ -256,15 +256,16 @@ export class StripFastPath {
    * chunk buffers are in the module memory. Plain records are written as runs, cut ones from the staging
    * area (the engine's scratch buffer); the first record it does not take (GENERAL, a record the reader
    * would warn about, a checksum to leave to the general path, ...) is left at the returned position.
-   * Counts exactly as classify/cut do.
+   * Counts exactly as classify/cut do. TAKE_NONE for an input it cannot take at all (another link type or
+   * byte order, no kernels, a buffer outside the module memory: a small input's never are in it).
    */
   take(buf: Uint8Array, pos: number, end: number, run: RecordRun, engine: RewriteEngine, flows: FlowLog): number {
-    if (!run.littleEndian || run.linkType !== LINKTYPE.ETHERNET) return pos;
+    if (!run.littleEndian || run.linkType !== LINKTYPE.ETHERNET) return TAKE_NONE;
     const kernels = tcpKernels();
     const at = kernels === null ? -1 : moduleMemoryOffset(buf);
-    if (at < 0) return pos;
+    if (at < 0) return TAKE_NONE;
     const cells = this.lane ?? this.laneCells();
-    if (cells === null) return pos;
+    if (cells === null) return TAKE_NONE;
     const staging = moduleMemoryOffset(engine.scratch);
     cells[LANE.MAX_RECORD] = run.maxRecordBytes;
     cells[LANE.SNAP_LENGTH] = run.snapLength;
@@ -280,18 +281,14 @@ export class StripFastPath {
       const runEnd = cells[LANE.RUN_END]! - at;
       const plain = cells[LANE.RUN_PACKETS]!;
       if (plain !== 0) {
-        engine.passRecords(buf, p, runEnd, plain);
-        run.packets += plain;
-        run.bytes += cells[LANE.RUN_BYTES]!;
+        engine.passRecords(buf, p, runEnd, plain, cells[LANE.RUN_BYTES]!, run);
         this.plain += plain;
         this.laneRecords += plain;
       }
       if (code !== LANE_CUT) return runEnd;
       const captured = cells[LANE.CUT_CAPTURED]!;
       const staged = cells[LANE.STAGED_LENGTH]!;
-      engine.writeRewrittenRecord(staged);
-      run.packets++;
-      run.bytes += captured;
+      engine.writeRewrittenRecord(staged, captured, run);
       this.cuts++;
       this.laneRecords++;
       flows.add(memory, cells[LANE.CUT_L3]!, cells[LANE.CUT_AF] === 4 ? 4 : 6, cells[LANE.CUT_L4]!);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture, openCaptureBytes, openCaptureSource, type BufferedRecord } from '../../src/codec/capture.js';
 import { createCaptureWriter } from '../../src/codec/capture-writer.js';
+import { TAKE_NONE } from '../../src/codec/capture-types.js';
 import { CaptureError } from '../../src/codec/errors.js';
 import { buildPcap, pcapRecordOffsets, type PcapSpec } from '../helpers/capture-builder.js';
 
@@ -211,5 +212,51 @@ describe('writeRecordBytes', () => {
     const writer = createCaptureWriter(join(dir, 'x.pcapng'), { format: 'pcapng', interfaces: [{ linkType: 1 }] });
     expect(() => writer.writeRecordBytes(new Uint8Array(16), 0, 16)).toThrow(/pcap records/);
     writer.abort();
+  });
+});
+
+describe("takeRecords (the record lanes' hook)", () => {
+  const packets = Array.from({ length: 300 }, (_, i) => ({ seconds: 1000 + i, fraction: i, data: packetBytes(40 + (i % 50), i) }));
+  const bytes = buildPcap({ snapLength: 0, packets });
+  const offsets = pcapRecordOffsets({ snapLength: 0, packets });
+
+  it('records a hook takes are not delivered; counts and the next index follow; the rest are delivered as usual', async () => {
+    const reader = await openCaptureBytes(bytes, 'take.pcap', { chunkBytes: 4096 });
+    const delivered: number[] = [];
+    let offered = 0;
+    const summary = await reader.read(
+      (rec) => delivered.push(rec.index),
+      {
+        // take every record whose index (1-based) is a multiple of 3 or 4 from where the run starts, one at a time
+        takeRecords: (buf, pos, end, base, run) => {
+          offered++;
+          const index = offsets.indexOf(base + pos) + 1;
+          if (index % 3 !== 0 && index % 4 !== 0) return pos;
+          const length = new DataView(buf.buffer, buf.byteOffset).getUint32(pos + 8, true);
+          run.packets++;
+          run.bytes += length;
+          return pos + 16 + length;
+        },
+      },
+    );
+    const taken = packets.map((_, i) => i + 1).filter((n) => n % 3 === 0 || n % 4 === 0);
+    expect(delivered).toEqual(packets.map((_, i) => i + 1).filter((n) => !taken.includes(n)));
+    expect(summary.packets).toBe(300);
+    expect(summary.bytes).toBe(packets.reduce((a, p) => a + p.data.length, 0));
+    expect(offered).toBeGreaterThanOrEqual(300);
+  });
+
+  it('TAKE_NONE: the hook is not asked again, every record is delivered', async () => {
+    const reader = await openCaptureBytes(bytes, 'none.pcap', { chunkBytes: 4096 });
+    let offered = 0;
+    let delivered = 0;
+    await reader.read(() => delivered++, {
+      takeRecords: () => {
+        offered++;
+        return TAKE_NONE;
+      },
+    });
+    expect(offered).toBe(1);
+    expect(delivered).toBe(300);
   });
 });

@@ -1,9 +1,9 @@
 /**
  * A large input (at least 16 MiB) is read into chunk buffers in the checksum module's memory, and the rewrite
- * engine's scratch buffer is put there too, so that inject-toa's and strip's fast paths copy a frame into it
- * without making a view of the source range (checksum.ts copyInModuleMemory). Against the same runs with the
- * module off (plain arrays, the copies through views): the same bytes and summaries, strip(inject(x)) == x, and
- * the frames written from the engine's cached scratch views (RewriteEngine.scratchView) are the right ones.
+ * engine's scratch buffer is put there too, where inject-toa's and strip's WebAssembly kernels and record lanes
+ * build frames (rewrite/kernels.ts). Against the same runs with the module off (plain arrays, the JavaScript
+ * paths): the same bytes and summaries, strip(inject(x)) == x, and the frames written from the engine's cached
+ * scratch views (RewriteEngine.scratchView) are the right ones.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
